@@ -1,0 +1,304 @@
+//! A JSON-shaped value, owned by the core.
+//!
+//! The engine that ships to the edge and the browser must not carry `serde_json`
+//! (size), yet conditions follow GrowthBook's semantics, which are defined on
+//! JSON values. This small enum is that JSON value. Objects keep insertion order
+//! in a `Vec` because GrowthBook compares objects with `JSON.stringify`, which
+//! is order sensitive, and because the objects involved are tiny (a linear scan
+//! beats hashing for a dozen keys).
+
+use std::fmt::{self, Write as _};
+
+/// A JSON value with JavaScript's number model (every number is an `f64`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// The member `key` of an object, or `None` for a missing key or a non-object.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Mutable access to member `key`, inserting `Value::Null` if it is absent.
+    /// Turns a non-object into an empty object first.
+    pub fn entry(&mut self, key: &str) -> &mut Value {
+        if !matches!(self, Value::Object(_)) {
+            *self = Value::Object(Vec::new());
+        }
+        let Value::Object(entries) = self else { unreachable!("made an object above") };
+        let index = match entries.iter().position(|(k, _)| k == key) {
+            Some(index) => index,
+            None => {
+                entries.push((key.to_string(), Value::Null));
+                entries.len() - 1
+            }
+        };
+        &mut entries[index].1
+    }
+
+    /// Sets member `key` of an object (see [`Value::entry`]).
+    pub fn insert(&mut self, key: &str, value: Value) {
+        *self.entry(key) = value;
+    }
+
+    /// Follows a dotted path (`cookie.tier`) the way GrowthBook's `getPath` does:
+    /// each part must name a member of an object, otherwise the result is `None`
+    /// (GrowthBook's `null`/`undefined`).
+    pub fn path(&self, path: &str) -> Option<&Value> {
+        let mut current = self;
+        for part in path.split('.') {
+            current = current.get(part)?;
+        }
+        Some(current)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// JavaScript's `String(value)`: what `value + ""` yields. Used by
+    /// GrowthBook's string comparison and by `{{token}}` expansion.
+    pub fn to_js_string(&self) -> String {
+        let mut out = String::new();
+        self.write_js_string(&mut out);
+        out
+    }
+
+    fn write_js_string(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => write_js_number(*n, out),
+            Value::String(s) => out.push_str(s),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    // Array.prototype.join renders null and undefined as "".
+                    if !item.is_null() {
+                        item.write_js_string(out);
+                    }
+                }
+            }
+            Value::Object(_) => out.push_str("[object Object]"),
+        }
+    }
+
+    /// `JSON.stringify(value)` as JavaScript writes it (no spaces).
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) if n.is_finite() => write_js_number(*n, out),
+            Value::Number(_) => out.push_str("null"),
+            Value::String(s) => write_json_string(s, out),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(']');
+            }
+            Value::Object(entries) => {
+                out.push('{');
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(key, out);
+                    out.push(':');
+                    value.write_json(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+
+/// Writes a number the way JavaScript's `Number.prototype.toString` does:
+/// integers without a fraction, the shortest round-trip digits otherwise, and
+/// exponent notation outside `1e-7 < |n| < 1e21` (`1e+21`, `1.5e-7`), so that
+/// GrowthBook's `value + ""` comparisons see the same text as in JavaScript.
+pub fn write_js_number(n: f64, out: &mut String) {
+    if n.is_nan() {
+        out.push_str("NaN");
+    } else if n.is_infinite() {
+        out.push_str(if n > 0.0 { "Infinity" } else { "-Infinity" });
+    } else if n == n.trunc() && n.abs() < 9.007_199_254_740_992e15 {
+        // Exact as an i64; `-0` prints as "0" in JavaScript.
+        let _ = write!(out, "{}", n as i64);
+    } else {
+        write_js_number_slow(n, out);
+    }
+}
+
+/// The general case of [`write_js_number`] (ECMAScript Number::toString):
+/// Rust's `{:e}` gives the same shortest digits, placed by JS's rules here.
+fn write_js_number_slow(n: f64, out: &mut String) {
+    let mut sci = String::new();
+    let _ = write!(sci, "{:e}", n.abs());
+    // Several strings of the shortest length may round-trip; JS takes the one
+    // closest to `n` (ties to even), i.e. `n` exactly rounded to that many
+    // digits, where Rust's shortest mode may round a tie up.
+    let digits = sci.find('e').map_or(1, |i| i.saturating_sub(1).max(1));
+    sci.clear();
+    let _ = write!(sci, "{:.*e}", digits - 1, n.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    // The decimal point sits after `point` digits.
+    let point = exp.parse::<i32>().unwrap_or(0) + 1;
+    if n < 0.0 {
+        out.push('-');
+    }
+    if k <= point && point <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (point - k) as usize));
+    } else if 0 < point && point <= 21 {
+        out.push_str(&digits[..point as usize]);
+        out.push('.');
+        out.push_str(&digits[point as usize..]);
+    } else if -6 < point && point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out.push_str(&digits);
+    } else {
+        out.push_str(&digits[..1]);
+        if k > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let e = point - 1;
+        let _ = write!(out, "e{}{}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+}
+
+/// Writes `s` as a JSON string literal. `<`, `>` and `&` are escaped as
+/// `\u003c`-style sequences so the output can sit inside an HTML `<script>`
+/// element without ending it early.
+pub fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn js_string_of_numbers_matches_javascript() {
+        assert_eq!(Value::Number(1.0).to_js_string(), "1");
+        assert_eq!(Value::Number(-0.0).to_js_string(), "0");
+        assert_eq!(Value::Number(1.5).to_js_string(), "1.5");
+        assert_eq!(Value::Number(0.1).to_js_string(), "0.1");
+        assert_eq!(Value::Number(1e21).to_js_string(), "1e+21");
+        assert_eq!(Value::Number(1e20).to_js_string(), "100000000000000000000");
+        assert_eq!(Value::Number(-1.5e-7).to_js_string(), "-1.5e-7");
+        assert_eq!(Value::Number(1e-6).to_js_string(), "0.000001");
+        assert_eq!(Value::Number(123.456).to_js_string(), "123.456");
+        assert_eq!(Value::Number(2f64.powi(60)).to_js_string(), "1152921504606847000");
+        assert_eq!(Value::Number(123e-20).to_js_string(), "1.23e-18");
+        assert_eq!(Value::Number(1.2345e25).to_js_string(), "1.2345e+25");
+        assert_eq!(Value::Number(1250555799951427.0 + 0.25).to_js_string(), "1250555799951427.2");
+        assert_eq!(Value::Number(-861623616094189.0 - 0.25).to_js_string(), "-861623616094189.2");
+        assert_eq!(Value::Number(5e-324).to_js_string(), "5e-324");
+    }
+
+    #[test]
+    fn json_escapes_script_breakouts() {
+        let v = Value::String("</script><b>".into());
+        assert_eq!(v.to_json(), r#""\u003c/script\u003e\u003cb\u003e""#);
+    }
+
+    #[test]
+    fn path_follows_nested_objects() {
+        let mut v = Value::Null;
+        v.entry("cookie").insert("tier", "gold".into());
+        assert_eq!(v.path("cookie.tier"), Some(&Value::from("gold")));
+        assert_eq!(v.path("cookie.nope"), None);
+        assert_eq!(v.path("cookie.tier.x"), None);
+    }
+}
