@@ -1,0 +1,36 @@
+//! tailor: personalization rules compiled for the edge and the browser.
+//!
+//! The pipeline is
+//! `rules source -> compile -> Ruleset (compact binary) -> decide(ruleset, context)
+//! -> Decision -> plan -> apply`.
+//! Everything up to the plan is pure Rust with no platform dependency; the
+//! platforms (native CLI, Cloudflare Worker, browser) only build a [`Context`]
+//! and apply a [`Plan`].
+
+pub mod bucket;
+pub mod codec;
+pub mod condition;
+pub mod context;
+pub mod decide;
+pub mod glob;
+pub mod html;
+pub mod model;
+pub mod plan;
+pub mod state;
+pub mod template;
+pub mod time;
+pub mod useragent;
+pub mod value;
+
+#[cfg(feature = "compiler")]
+pub mod compile;
+#[cfg(feature = "rewrite")]
+pub mod rewrite;
+#[cfg(feature = "edge")]
+mod edge;
+
+pub use context::Context;
+pub use decide::{decide, Decision};
+pub use model::Ruleset;
+pub use plan::Plan;
+pub use value::Value;

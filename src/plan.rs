@@ -1,0 +1,153 @@
+//! From a decision to a plan: the concrete changes for one page view.
+//!
+//! Templates are rendered with the visitor's attributes here, once, so the
+//! platform adapters only match selectors and perform actions. Conflicts are
+//! settled here too: when campaigns change the same selector, the one with the
+//! higher priority keeps it (source order breaks ties), so the rewrite never
+//! has to arbitrate between handlers.
+
+use crate::context::Context;
+use crate::decide::Decision;
+use crate::html;
+use crate::model::{Action, Ruleset};
+use crate::value::Value;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// A page-level redirect and the campaign that asked for it.
+    pub redirect: Option<(usize, String)>,
+    pub changes: Vec<PlannedChange>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedChange {
+    /// Index of the campaign in the ruleset.
+    pub campaign: usize,
+    pub selector: String,
+    pub action: Action<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.redirect.is_none() && self.changes.is_empty()
+    }
+
+    pub fn build(rules: &Ruleset, decision: &Decision, ctx: &Context) -> Plan {
+        let mut assigned: Vec<(usize, usize)> = decision.assigned().map(|(c, a)| (c, a.variant)).collect();
+        assigned.sort_by_key(|&(c, _)| std::cmp::Reverse(rules.campaigns[c].priority));
+
+        let mut plan = Plan::default();
+        // Selector -> campaign that owns it.
+        let mut owners: Vec<(&str, usize)> = Vec::new();
+        for (campaign_index, variant_index) in assigned {
+            let Some(variant) = rules.campaigns[campaign_index].variants.get(variant_index) else { continue };
+            if plan.redirect.is_none() {
+                if let Some(target) = &variant.redirect {
+                    plan.redirect = Some((campaign_index, target.render(&ctx.attributes)));
+                }
+            }
+            for change in &variant.changes {
+                match owners.iter().find(|(selector, _)| *selector == change.selector) {
+                    Some(&(_, owner)) if owner != campaign_index => continue,
+                    Some(_) => {}
+                    None => owners.push((&change.selector, campaign_index)),
+                }
+                let Some(action) = render(&change.action, ctx) else { continue };
+                plan.changes.push(PlannedChange { campaign: campaign_index, selector: change.selector.clone(), action });
+            }
+        }
+        plan
+    }
+}
+
+/// Renders templates; returns `None` when nothing of the action survives
+/// (an attribute change whose only value rendered to a script URL).
+fn render(action: &Action, ctx: &Context) -> Option<Action<String>> {
+    let attrs = &ctx.attributes;
+    Some(match action {
+        Action::Text(t) => Action::Text(t.render(attrs)),
+        Action::SetAttr(pairs) => {
+            let rendered: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(name, value)| (name.clone(), value.render(attrs)))
+                // Literal values were checked at compile time; values built
+                // from visitor input are checked here.
+                .filter(|(name, value)| !(html::is_url_attribute(name) && html::is_dangerous_url(value)))
+                .collect();
+            if rendered.is_empty() {
+                return None;
+            }
+            Action::SetAttr(rendered)
+        }
+        Action::Html(h) => Action::Html(h.clone()),
+        Action::RemoveAttr(v) => Action::RemoveAttr(v.clone()),
+        Action::AddClass(v) => Action::AddClass(v.clone()),
+        Action::RemoveClass(v) => Action::RemoveClass(v.clone()),
+        Action::Before(h) => Action::Before(h.clone()),
+        Action::After(h) => Action::After(h.clone()),
+        Action::Prepend(h) => Action::Prepend(h.clone()),
+        Action::Append(h) => Action::Append(h.clone()),
+        Action::Replace(h) => Action::Replace(h.clone()),
+        Action::Remove => Action::Remove,
+    })
+}
+
+impl Plan {
+    /// The plan as JSON: `{"redirect": url|null, "changes": [{"campaign", "select", "action", "value"}]}`,
+    /// for `tailor explain --format json` and the browser applier.
+    pub fn to_value(&self, rules: &Ruleset) -> Value {
+        let campaign_id = |i: usize| Value::String(rules.campaigns.get(i).map_or(String::new(), |c| c.id.clone()));
+        let mut out = Value::Object(Vec::new());
+        out.insert("redirect", self.redirect.as_ref().map_or(Value::Null, |(_, url)| Value::String(url.clone())));
+        let changes = self
+            .changes
+            .iter()
+            .map(|change| {
+                let mut c = Value::Object(Vec::new());
+                c.insert("campaign", campaign_id(change.campaign));
+                c.insert("select", Value::String(change.selector.clone()));
+                c.insert("action", change.action.name().into());
+                c.insert("value", action_value(&change.action));
+                c
+            })
+            .collect();
+        out.insert("changes", Value::Array(changes));
+        out
+    }
+}
+
+fn action_value(action: &Action<String>) -> Value {
+    let list = |v: &[String]| Value::Array(v.iter().map(|s| Value::String(s.clone())).collect());
+    match action {
+        Action::Text(s) | Action::Html(s) | Action::Before(s) | Action::After(s) | Action::Prepend(s) | Action::Append(s) | Action::Replace(s) => {
+            Value::String(s.clone())
+        }
+        Action::SetAttr(pairs) => Value::Object(pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()),
+        Action::RemoveAttr(v) | Action::AddClass(v) | Action::RemoveClass(v) => list(v),
+        Action::Remove => Value::Bool(true),
+    }
+}
+
+/// Applies class changes to a `class` attribute value, keeping the original
+/// order and spacing of classes that stay (shared by the rewriter and tests).
+pub fn edit_classes(current: &str, add: &[String], remove: &[String]) -> String {
+    let mut classes: Vec<&str> = current.split_ascii_whitespace().filter(|c| !remove.iter().any(|r| r == c)).collect();
+    for class in add {
+        if !classes.contains(&class.as_str()) {
+            classes.push(class);
+        }
+    }
+    classes.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_classes;
+
+    #[test]
+    fn class_edits() {
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(edit_classes("a b  c", &s(&["d", "a"]), &s(&["b"])), "a c d");
+        assert_eq!(edit_classes("", &s(&["x"]), &[]), "x");
+    }
+}

@@ -1,0 +1,55 @@
+//! The decision as JSON, embedded in the page as
+//! `<script type="application/json" id="tailor-state">` for the browser
+//! script (which must not apply twice what the edge applied, and reuses the
+//! edge's geo) and for analytics.
+
+use crate::context::Context;
+use crate::decide::{Decision, Via};
+use crate::model::Ruleset;
+use crate::value::Value;
+
+/// Version of the state format, bumped on incompatible change.
+pub const STATE_VERSION: f64 = 1.0;
+
+/// Builds the state object. `applied` says whether the plan's changes were
+/// already made to this HTML (true at the edge).
+pub fn state_json(rules: &Ruleset, decision: &Decision, ctx: &Context, applied: bool) -> Value {
+    let mut state = Value::Object(Vec::new());
+    state.insert("v", Value::Number(STATE_VERSION));
+    if let Some(id) = &ctx.visitor_id {
+        state.insert("visitor", Value::String(id.clone()));
+    }
+    let mut geo = Value::Object(Vec::new());
+    for key in ["country", "region", "city", "continent", "eu", "timezone"] {
+        if let Some(value) = ctx.attributes.get(key) {
+            geo.insert(key, value.clone());
+        }
+    }
+    state.insert("geo", geo);
+    let decisions = decision
+        .assigned()
+        .map(|(c, a)| {
+            let campaign = &rules.campaigns[c];
+            let mut d = Value::Object(Vec::new());
+            d.insert("campaign", Value::String(campaign.id.clone()));
+            d.insert("variant", Value::String(campaign.variants.get(a.variant).map_or(String::new(), |v| v.id.clone())));
+            if let Some(bucket) = a.bucket {
+                d.insert("bucket", Value::Number((bucket * 10_000.0).round() / 10_000.0));
+            }
+            d.insert("via", via_name(a.via).into());
+            d
+        })
+        .collect();
+    state.insert("decisions", Value::Array(decisions));
+    state.insert("applied", Value::Bool(applied));
+    state
+}
+
+pub fn via_name(via: Via) -> &'static str {
+    match via {
+        Via::Audience => "audience",
+        Via::Bucket => "bucket",
+        Via::BotControl => "bot",
+        Via::Forced => "forced",
+    }
+}
