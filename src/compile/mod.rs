@@ -1,0 +1,934 @@
+//! The rule compiler: rule source (TOML or JSON) to a validated [`Ruleset`].
+//!
+//! It reports every problem it can find in one pass, each at the exact
+//! `file:line:col` of the offending key or value with a hint how to fix it,
+//! because the people writing rules are marketers, not compiler engineers.
+//! It only produces a ruleset when there are no errors.
+
+pub mod diagnostic;
+pub mod source;
+pub mod zone;
+
+use crate::condition::{Condition, SavedGroups};
+use crate::glob::Glob;
+use crate::html;
+use crate::model::{Action, Campaign, CampaignKind, Change, Ruleset, Schedule, Segment, Site, Targeting, Variant};
+use crate::template::Template;
+use crate::time::{parse_clock, parse_rfc3339, DAY_NAMES};
+use crate::value::Value;
+use diagnostic::{suggest, Diagnostic, Severity};
+use source::{Entry, Format, LineIndex, Node, NodeKind, Span};
+
+/// Attributes every platform provides (some may be missing on one of them,
+/// see the rule reference).
+pub const ATTRIBUTES: &[&str] = &[
+    "device", "os", "browser", "country", "region", "city", "continent", "eu", "timezone", "local_hour",
+    "local_day", "local_date", "path", "url", "host", "referrer", "language", "new_visitor", "id",
+];
+/// Attribute families addressed as `prefix.name`.
+pub const ATTRIBUTE_PREFIXES: &[&str] = &["cookie", "query", "header"];
+
+const SITE_KEYS: &[&str] = &["timezone", "visitor_cookie", "redirect_hosts", "attributes"];
+const TOP_KEYS: &[&str] = &["site", "segments", "groups", "campaign"];
+const CAMPAIGN_KEYS: &[&str] = &[
+    "id", "pages", "exclude_pages", "audience", "when", "priority", "group", "start", "end", "hours", "days",
+    "coverage", "seed", "enabled", "variant", "description",
+];
+const VARIANT_KEYS: &[&str] = &["id", "weight", "changes", "redirect", "description"];
+const CHANGE_KEYS: &[&str] = &[
+    "select", "text", "html", "attr", "remove_attr", "add_class", "remove_class", "before", "after", "prepend",
+    "append", "replace", "remove",
+];
+/// Deepest nesting of a condition a rule file may use (the decoder allows more).
+const MAX_CONDITION_DEPTH: usize = 32;
+
+/// The result of compiling: the ruleset if there were no errors, and every
+/// diagnostic (errors and warnings) in source order.
+#[derive(Debug)]
+pub struct Compiled {
+    pub ruleset: Option<Ruleset>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Compiles rule source. `file` names it in diagnostics; `now` (epoch seconds)
+/// is only used to warn about campaigns that have already ended.
+pub fn compile(source: &str, file: &str, format: Format, now: i64) -> Compiled {
+    let mut c = Compiler { file, lines: LineIndex::new(source), diagnostics: Vec::new(), now };
+    let ruleset = match source::parse(source, format) {
+        Ok(root) => c.ruleset(&root),
+        Err(err) => {
+            let message = match (format, bare_word_at(source, err.span.start)) {
+                (Format::Toml, Some(word)) => format!("`{word}` is not a value; if it is text, quote it: \"{word}\""),
+                _ => err.message,
+            };
+            c.error(err.span, message);
+            None
+        }
+    };
+    let mut diagnostics = c.diagnostics;
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Compiled { ruleset: if has_errors { None } else { ruleset }, diagnostics }
+}
+
+/// An unquoted word at `offset` (what a marketer writes for `key = value`
+/// when they forget the quotes).
+fn bare_word_at(source: &str, offset: usize) -> Option<&str> {
+    let rest = source.get(offset..)?;
+    let len = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
+    let word = &rest[..len];
+    let starts_alpha = word.chars().next().is_some_and(char::is_alphabetic);
+    (starts_alpha && !matches!(word, "true" | "false" | "inf" | "nan")).then_some(word)
+}
+
+/// Reads and compiles a rule file, choosing the format by extension.
+pub fn compile_file(path: &str, now: i64) -> Result<Compiled, std::io::Error> {
+    let source = std::fs::read_to_string(path)?;
+    Ok(compile(&source, path, Format::from_path(path), now))
+}
+
+struct Compiler<'a> {
+    file: &'a str,
+    lines: LineIndex,
+    diagnostics: Vec<Diagnostic>,
+    now: i64,
+}
+
+/// A campaign's facts the cross-campaign checks need, with spans.
+struct CampaignInfo {
+    span: Span,
+    selectors: Vec<(String, Span)>,
+}
+
+impl Compiler<'_> {
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        let d = Diagnostic::at(Severity::Error, self.file, &self.lines, span, message);
+        self.diagnostics.push(d);
+    }
+
+    fn warn(&mut self, span: Span, message: impl Into<String>) {
+        let d = Diagnostic::at(Severity::Warning, self.file, &self.lines, span, message);
+        self.diagnostics.push(d);
+    }
+
+    fn table<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Entry]> {
+        match &node.kind {
+            NodeKind::Table(entries) => Some(entries),
+            _ => {
+                self.error(node.span, format!("{what} must be a table, found {}", node.type_name()));
+                None
+            }
+        }
+    }
+
+    /// Reports keys outside `allowed`, with a "did you mean" where one is close.
+    fn check_keys(&mut self, entries: &[Entry], allowed: &[&str], what: &str) {
+        for entry in entries {
+            if !allowed.contains(&entry.key.as_str()) {
+                let hint = match suggest(&entry.key, allowed.iter().copied()) {
+                    Some(s) => format!("; did you mean `{s}`?"),
+                    None => format!("; expected one of: {}", allowed.join(", ")),
+                };
+                self.error(entry.key_span, format!("unknown key `{}` in {what}{hint}", entry.key));
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.kind {
+            NodeKind::String(s) => Some(s.clone()),
+            _ => {
+                self.error(node.span, format!("{what} must be a string, found {}", node.type_name()));
+                None
+            }
+        }
+    }
+
+    /// A string or an array of strings, each with its span.
+    fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<(String, Span)>> {
+        match &node.kind {
+            NodeKind::String(s) => Some(vec![(s.clone(), node.span)]),
+            NodeKind::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push((self.string(item, &format!("each entry of {what}"))?, item.span));
+                }
+                Some(out)
+            }
+            _ => {
+                self.error(node.span, format!("{what} must be a string or an array of strings, found {}", node.type_name()));
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, node: &Node, what: &str) -> Option<f64> {
+        match node.kind {
+            NodeKind::Integer(i) => Some(i as f64),
+            NodeKind::Float(f) if f.is_finite() => Some(f),
+            _ => {
+                self.error(node.span, format!("{what} must be a number, found {}", node.type_name()));
+                None
+            }
+        }
+    }
+
+    fn ruleset(&mut self, root: &Node) -> Option<Ruleset> {
+        let entries = self.table(root, "the rule file")?;
+        self.check_keys(entries, TOP_KEYS, "the rule file");
+        let site = self.site(root.get("site"));
+        let groups_source = self.groups(root.get("groups"));
+        let saved_groups = SavedGroups::from_payload(&groups_source);
+        let (segments, broken_segments) = self.segments(root.get("segments"), &site);
+
+        let mut campaigns = Vec::new();
+        let mut infos = Vec::new();
+        let mut seen_ids: Vec<(String, Span)> = Vec::new();
+        match root.get("campaign") {
+            None => self.warn(root.span, "no `[[campaign]]` defined: the ruleset does nothing"),
+            Some(node) => match &node.kind {
+                NodeKind::Array(items) => {
+                    for item in items {
+                        if let Some(NodeKind::String(id)) = item.get("id").map(|n| &n.kind) {
+                            if let Some(first) = seen_ids.iter().find(|(seen, _)| seen == id) {
+                                let (line, _) = self.lines.line_col(first.1.start);
+                                let span = item.get("id").map_or(item.span, |n| n.span);
+                                self.error(span, format!("duplicate campaign id `{id}` (first defined on line {line}); campaign ids must be unique"));
+                            } else {
+                                seen_ids.push((id.clone(), item.span));
+                            }
+                        }
+                        if let Some((campaign, info)) = self.campaign(item, &site, &segments, &broken_segments) {
+                            campaigns.push(campaign);
+                            infos.push(info);
+                        }
+                    }
+                }
+                _ => self.error(node.span, "`campaign` must be an array of tables: write each campaign under `[[campaign]]`"),
+            },
+        }
+        self.cross_campaign_checks(&campaigns, &infos);
+        Some(Ruleset { site: site?, segments: segments.into_iter().map(|(s, _)| s).collect(), saved_groups, groups_source, campaigns })
+    }
+
+    fn site(&mut self, node: Option<&Node>) -> Option<Site> {
+        let mut site = Site {
+            timezone: "UTC".to_string(),
+            visitor_cookie: "tailor_id".to_string(),
+            redirect_hosts: Vec::new(),
+            custom_attributes: Vec::new(),
+        };
+        let Some(node) = node else { return Some(site) };
+        let entries = self.table(node, "[site]")?;
+        self.check_keys(entries, SITE_KEYS, "[site]");
+        let mut ok = true;
+        if let Some(tz) = node.get("timezone") {
+            match self.string(tz, "`timezone`") {
+                Some(name) if zone::is_known_zone(&name) => site.timezone = name,
+                Some(name) => {
+                    let hint = match suggest(&name, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "use an IANA name such as `Europe/Berlin` or `UTC`".to_string(),
+                    };
+                    self.error(tz.span, format!("unknown time zone `{name}`: {hint}"));
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        if let Some(cookie) = node.get("visitor_cookie") {
+            match self.string(cookie, "`visitor_cookie`") {
+                Some(name) if is_cookie_name(&name) => site.visitor_cookie = name,
+                Some(name) => {
+                    self.error(cookie.span, format!("`{name}` is not a valid cookie name: use letters, digits, `_` and `-`"));
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        if let Some(hosts) = node.get("redirect_hosts") {
+            for (host, span) in self.strings(hosts, "`redirect_hosts`").unwrap_or_default() {
+                if host.is_empty() || host.contains(['/', ':', ' ']) {
+                    self.error(span, format!("`{host}` is not a host name: write only the host, like `shop.example.com`"));
+                } else {
+                    site.redirect_hosts.push(host.to_ascii_lowercase());
+                }
+            }
+        }
+        if let Some(attrs) = node.get("attributes") {
+            for (name, span) in self.strings(attrs, "`attributes`").unwrap_or_default() {
+                if ATTRIBUTES.contains(&name.as_str()) || ATTRIBUTE_PREFIXES.contains(&name.as_str()) {
+                    self.error(span, format!("`{name}` is a built-in attribute; custom attributes need other names"));
+                } else if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                    self.error(span, format!("`{name}` is not a valid attribute name: use letters, digits, `_` and `.`"));
+                } else {
+                    site.custom_attributes.push(name);
+                }
+            }
+        }
+        ok.then_some(site)
+    }
+
+    fn groups(&mut self, node: Option<&Node>) -> Value {
+        let mut groups = Vec::new();
+        if let Some(node) = node {
+            for entry in self.table(node, "[groups]").unwrap_or_default() {
+                match &entry.value.kind {
+                    NodeKind::Array(items) => groups.push((entry.key.clone(), Value::Array(items.iter().map(to_value).collect()))),
+                    _ => self.error(entry.value.span, format!("group `{}` must be an array of ids", entry.key)),
+                }
+            }
+        }
+        Value::Object(groups)
+    }
+
+    /// The compiled segments, and the names of those that failed (already
+    /// reported: campaigns using them must not report them again as unknown).
+    fn segments(&mut self, node: Option<&Node>, site: &Option<Site>) -> (Vec<(Segment, Span)>, Vec<String>) {
+        let (mut segments, mut broken) = (Vec::new(), Vec::new());
+        let Some(node) = node else { return (segments, broken) };
+        for entry in self.table(node, "[segments]").unwrap_or_default() {
+            match self.condition(&entry.value, &format!("segment `{}`", entry.key), site) {
+                Some(targeting) => segments.push((Segment { name: entry.key.clone(), targeting }, entry.key_span)),
+                None => broken.push(entry.key.clone()),
+            }
+        }
+        (segments, broken)
+    }
+
+    /// Compiles a GrowthBook condition, checking attribute names, operators
+    /// and regexes, each at its own position.
+    fn condition(&mut self, node: &Node, what: &str, site: &Option<Site>) -> Option<Targeting> {
+        if !matches!(node.kind, NodeKind::Table(_)) {
+            self.error(node.span, format!("{what} must be a condition table such as `{{ country = \"DE\" }}`, found {}", node.type_name()));
+            return None;
+        }
+        if depth(node) > MAX_CONDITION_DEPTH {
+            self.error(node.span, format!("{what} is nested deeper than {MAX_CONDITION_DEPTH} levels"));
+            return None;
+        }
+        let source = to_value(node);
+        let mut ok = true;
+        for issue in Condition::lint(&source) {
+            let span = locate(node, &issue.path_segments()).unwrap_or(node.span);
+            self.error(span, format!("in {what}: {issue}"));
+            ok = false;
+        }
+        let condition = match Condition::parse(&source) {
+            Ok(condition) => condition,
+            Err(err) => {
+                self.error(node.span, format!("in {what}: {err}"));
+                return None;
+            }
+        };
+        for path in condition.attribute_paths() {
+            if let Some(problem) = attribute_problem(&path, site) {
+                let span = find_key(node, &path).unwrap_or(node.span);
+                self.error(span, format!("in {what}: {problem}"));
+                ok = false;
+            }
+        }
+        ok.then_some(Targeting { source, condition })
+    }
+
+    fn template(&mut self, node: &Node, what: &str, site: &Option<Site>) -> Option<Template> {
+        let text = self.string(node, what)?;
+        match Template::parse(&text) {
+            Ok(t) => {
+                let mut ok = true;
+                for token in t.tokens() {
+                    if let Some(problem) = attribute_problem(token, site) {
+                        self.error(node.span, format!("in {what}: `{{{{{token}}}}}`: {problem}"));
+                        ok = false;
+                    }
+                }
+                ok.then_some(t)
+            }
+            Err(err) => {
+                self.error(node.span, format!("in {what}: {err}"));
+                None
+            }
+        }
+    }
+
+    fn campaign(&mut self, node: &Node, site: &Option<Site>, segments: &[(Segment, Span)], broken_segments: &[String]) -> Option<(Campaign, CampaignInfo)> {
+        let entries = self.table(node, "a campaign")?;
+        self.check_keys(entries, CAMPAIGN_KEYS, "a campaign");
+        let id = match node.get("id") {
+            Some(n) => {
+                let id = self.string(n, "campaign `id`")?;
+                if !is_identifier(&id) {
+                    self.error(n.span, format!("campaign id `{id}` may only use letters, digits, `-` and `_`"));
+                }
+                id
+            }
+            None => {
+                self.error(node.span, "campaign has no `id`: add `id = \"some-name\"`");
+                return None;
+            }
+        };
+        let what = format!("campaign `{id}`");
+        let mut ok = true;
+        if let Some(enabled) = node.get("enabled") {
+            match enabled.kind {
+                NodeKind::Bool(false) => return None,
+                NodeKind::Bool(true) => {}
+                _ => self.error(enabled.span, "`enabled` must be true or false"),
+            }
+        }
+
+        let globs = |c: &mut Self, key: &str| -> Vec<Glob> {
+            let Some(n) = node.get(key) else { return Vec::new() };
+            c.strings(n, &format!("`{key}`"))
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(p, span)| {
+                    if p.starts_with('/') || p.starts_with('*') {
+                        Some(Glob::new(p))
+                    } else {
+                        c.error(span, format!("page pattern `{p}` must start with `/` (a path such as `/shop/*`)"));
+                        None
+                    }
+                })
+                .collect()
+        };
+        let pages = globs(self, "pages");
+        let exclude_pages = globs(self, "exclude_pages");
+
+        let mut audience = Vec::new();
+        if let Some(n) = node.get("audience") {
+            for (name, span) in self.strings(n, "`audience`").unwrap_or_default() {
+                match segments.iter().position(|(s, _)| s.name == name) {
+                    Some(i) => audience.push(i as u32),
+                    None if broken_segments.contains(&name) => ok = false,
+                    None => {
+                        let hint = match suggest(&name, segments.iter().map(|(s, _)| s.name.as_str())) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "define it under `[segments]`".to_string(),
+                        };
+                        self.error(span, format!("unknown segment `{name}` in {what}: {hint}"));
+                        ok = false;
+                    }
+                }
+            }
+        }
+        let when = node.get("when").and_then(|n| {
+            let t = self.condition(n, &format!("`when` of {what}"), site);
+            ok &= t.is_some();
+            t
+        });
+        let priority = match node.get("priority") {
+            None => 0,
+            Some(n) => match n.kind {
+                NodeKind::Integer(p) if i32::try_from(p).is_ok() => p as i32,
+                _ => {
+                    self.error(n.span, "`priority` must be a whole number (higher wins)");
+                    0
+                }
+            },
+        };
+        let group = node.get("group").and_then(|n| self.string(n, "`group`"));
+        let schedule = self.schedule(node, site, &what).unwrap_or_else(|| {
+            ok = false;
+            Schedule::default()
+        });
+        let coverage = match node.get("coverage") {
+            None => 1.0,
+            Some(n) => match self.number(n, "`coverage`") {
+                Some(c) if (0.0..=1.0).contains(&c) => c,
+                Some(c) => {
+                    self.error(n.span, format!("`coverage` is {c}; it is the share of the audience in the test, from 0 to 1"));
+                    1.0
+                }
+                None => 1.0,
+            },
+        };
+        let seed = node.get("seed").and_then(|n| self.string(n, "`seed`")).unwrap_or_else(|| id.clone());
+
+        let mut selectors = Vec::new();
+        let variants = self.variants(node, &what, site, &mut selectors);
+        let kind = match &variants {
+            Some(v) if v.len() == 1 && node.get("variant").is_some_and(|n| !has_weights(n)) => CampaignKind::Personalization,
+            _ => CampaignKind::Experiment,
+        };
+        if kind == CampaignKind::Experiment && coverage == 0.0 {
+            self.warn(node.get("coverage").map_or(node.span, |n| n.span), format!("{what} has coverage 0: no visitor will ever enter it"));
+        }
+        if let Some(end) = schedule.end.filter(|&end| end < self.now) {
+            self.warn(node.get("end").map_or(node.span, |n| n.span), format!("{what} ended at {}: it can never run", crate::decide::format_epoch(end)));
+        }
+        if matches!(schedule.hours, Some((from, to)) if from == to) {
+            self.warn(node.get("hours").map_or(node.span, |n| n.span), format!("{what} has an empty `hours` window: it can never run"));
+        }
+        let variants = variants?;
+        if !ok {
+            return None;
+        }
+        Some((
+            Campaign { id, pages, exclude_pages, audience, when, priority, group, schedule, coverage, seed, kind, variants },
+            CampaignInfo { span: node.span, selectors },
+        ))
+    }
+
+    fn schedule(&mut self, node: &Node, site: &Option<Site>, what: &str) -> Option<Schedule> {
+        let mut schedule = Schedule::default();
+        let mut ok = true;
+        let zone = site.as_ref().map_or("UTC", |s| s.timezone.as_str()).to_string();
+        let mut instant = |c: &mut Self, key: &str| -> Option<i64> {
+            let n = node.get(key)?;
+            let text = match &n.kind {
+                NodeKind::String(s) | NodeKind::Datetime(s) => s.clone(),
+                _ => {
+                    c.error(n.span, format!("`{key}` must be a date and time such as 2026-12-01T00:00:00+01:00"));
+                    ok = false;
+                    return None;
+                }
+            };
+            match parse_rfc3339(&text) {
+                Ok((epoch, _)) => Some(epoch),
+                // Without an offset the time is read on the site's wall clock.
+                Err(_) => match zone::local_to_epoch(&text, &zone) {
+                    Some(epoch) => Some(epoch),
+                    None => {
+                        c.error(n.span, format!("`{key}` = `{text}` is not a date and time: write it like 2026-12-01T00:00:00+01:00 (or without offset, in the site's time zone)"));
+                        ok = false;
+                        None
+                    }
+                },
+            }
+        };
+        schedule.start = instant(self, "start");
+        schedule.end = instant(self, "end");
+        if let (Some(start), Some(end)) = (schedule.start, schedule.end) {
+            if end < start {
+                let span = node.get("end").map_or(node.span, |n| n.span);
+                self.error(span, format!("`end` is before `start` in {what}: swap them or fix the dates"));
+                ok = false;
+            }
+        }
+        if let Some(n) = node.get("hours") {
+            let text = self.string(n, "`hours`");
+            match text.as_deref().and_then(|t| t.split_once('-')).and_then(|(a, b)| Some((parse_clock(a)?, parse_clock(b)?))) {
+                Some((from, to)) => schedule.hours = Some((from, if to == 1440 { 1440 } else { to })),
+                None => {
+                    self.error(n.span, "`hours` must look like \"08:00-20:00\" (24-hour clock, site time zone; \"22:00-02:00\" wraps midnight)");
+                    ok = false;
+                }
+            }
+        }
+        if let Some(n) = node.get("days") {
+            for (day, span) in self.strings(n, "`days`").unwrap_or_default() {
+                let day_lower = day.to_ascii_lowercase();
+                let bits = match day_lower.as_str() {
+                    "weekdays" => 0b0011111,
+                    "weekend" => 0b1100000,
+                    d => match DAY_NAMES.iter().position(|name| *name == d || d.len() > 3 && d.starts_with(name)) {
+                        Some(i) => 1 << i,
+                        None => {
+                            self.error(span, format!("`{day}` is not a day: use mon, tue, wed, thu, fri, sat, sun, weekdays or weekend"));
+                            ok = false;
+                            0
+                        }
+                    },
+                };
+                schedule.days |= bits;
+            }
+        }
+        ok.then_some(schedule)
+    }
+
+    fn variants(&mut self, node: &Node, what: &str, site: &Option<Site>, selectors: &mut Vec<(String, Span)>) -> Option<Vec<Variant>> {
+        let Some(list) = node.get("variant") else {
+            self.error(node.span, format!("{what} has no variants: add at least one `[[campaign.variant]]`"));
+            return None;
+        };
+        let NodeKind::Array(items) = &list.kind else {
+            self.error(list.span, "`variant` must be an array of tables: write each under `[[campaign.variant]]`");
+            return None;
+        };
+        if items.is_empty() {
+            self.error(list.span, format!("{what} has no variants: add at least one `[[campaign.variant]]`"));
+            return None;
+        }
+        let weighted = has_weights(list);
+        let mut variants = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let Some(entries) = self.table(item, "a variant") else {
+                ok = false;
+                continue;
+            };
+            self.check_keys(entries, VARIANT_KEYS, "a variant");
+            let id = match item.get("id").map(|n| (self.string(n, "variant `id`"), n.span)) {
+                Some((Some(id), span)) => {
+                    if variants.iter().any(|v: &Variant| v.id == id) {
+                        self.error(span, format!("duplicate variant id `{id}` in {what}"));
+                        ok = false;
+                    }
+                    id
+                }
+                Some((None, _)) => {
+                    ok = false;
+                    continue;
+                }
+                None => {
+                    self.error(item.span, format!("a variant of {what} has no `id`: add `id = \"control\"` or similar"));
+                    ok = false;
+                    continue;
+                }
+            };
+            let weight = match item.get("weight") {
+                Some(n) => match self.number(n, "`weight`") {
+                    Some(w) if w > 0.0 => w,
+                    Some(w) => {
+                        self.error(n.span, format!("weight of variant `{id}` is {w}; weights must be positive (drop the variant to give it no traffic)"));
+                        ok = false;
+                        0.0
+                    }
+                    None => {
+                        ok = false;
+                        0.0
+                    }
+                },
+                None if weighted => {
+                    self.error(item.span, format!("variant `{id}` has no `weight` while others in {what} do: give every variant a weight"));
+                    ok = false;
+                    0.0
+                }
+                None => 1.0,
+            };
+            let redirect = item.get("redirect").and_then(|n| {
+                let t = self.template(n, "`redirect`", site)?;
+                if let Some(literal) = t.as_literal() {
+                    if let Some(problem) = redirect_problem(&literal, site) {
+                        self.error(n.span, problem);
+                        return None;
+                    }
+                }
+                Some(t)
+            });
+            let mut changes = Vec::new();
+            if let Some(n) = item.get("changes") {
+                match &n.kind {
+                    NodeKind::Array(list) => {
+                        for change in list {
+                            match self.change(change, site) {
+                                Some(mut parsed) => {
+                                    if let Some(first) = parsed.first() {
+                                        let span = change.get("select").map_or(change.span, |s| s.span);
+                                        selectors.push((first.selector.clone(), span));
+                                    }
+                                    changes.append(&mut parsed);
+                                }
+                                None => ok = false,
+                            }
+                        }
+                    }
+                    _ => {
+                        self.error(n.span, "`changes` must be an array of tables like `{ select = \"h1\", text = \"Hi\" }`");
+                        ok = false;
+                    }
+                }
+            }
+            variants.push(Variant { id, weight, changes, redirect });
+        }
+        if !ok {
+            return None;
+        }
+        let total: f64 = variants.iter().map(|v| v.weight).sum();
+        for v in &mut variants {
+            v.weight /= total;
+        }
+        Some(variants)
+    }
+
+    /// One change entry: a selector and one or more actions on it.
+    fn change(&mut self, node: &Node, site: &Option<Site>) -> Option<Vec<Change>> {
+        let entries = self.table(node, "a change")?;
+        self.check_keys(entries, CHANGE_KEYS, "a change");
+        let Some(select) = node.get("select") else {
+            self.error(node.span, "change has no `select`: name the element with a CSS selector, e.g. `select = \"#hero h1\"`");
+            return None;
+        };
+        let selector = self.string(select, "`select`")?;
+        if let Err(problem) = check_selector(&selector) {
+            self.error(select.span, format!("selector `{selector}` cannot be used: {problem}"));
+            return None;
+        }
+        let mut changes = Vec::new();
+        let mut ok = true;
+        for entry in entries.iter().filter(|e| e.key != "select" && CHANGE_KEYS.contains(&e.key.as_str())) {
+            let n = &entry.value;
+            let action = match entry.key.as_str() {
+                "text" => self.template(n, "`text`", site).map(Action::Text),
+                "html" => self.string(n, "`html`").map(Action::Html),
+                "before" => self.string(n, "`before`").map(Action::Before),
+                "after" => self.string(n, "`after`").map(Action::After),
+                "prepend" => self.string(n, "`prepend`").map(Action::Prepend),
+                "append" => self.string(n, "`append`").map(Action::Append),
+                "replace" => self.string(n, "`replace`").map(Action::Replace),
+                "remove" => match n.kind {
+                    NodeKind::Bool(true) => Some(Action::Remove),
+                    NodeKind::Bool(false) => continue,
+                    _ => {
+                        self.error(n.span, "`remove` must be `true`");
+                        None
+                    }
+                },
+                "remove_attr" => self.names(n, "`remove_attr`", is_attribute_name).map(Action::RemoveAttr),
+                "add_class" => self.classes(n, "`add_class`").map(Action::AddClass),
+                "remove_class" => self.classes(n, "`remove_class`").map(Action::RemoveClass),
+                "attr" => self.attributes(n, site).map(Action::SetAttr),
+                _ => continue,
+            };
+            match action {
+                Some(action) => changes.push(Change { selector: selector.clone(), action }),
+                None => ok = false,
+            }
+        }
+        if ok && changes.is_empty() {
+            self.error(node.span, format!("change of `{selector}` does nothing: add an action such as `text`, `html`, `attr`, `add_class` or `remove = true`"));
+            return None;
+        }
+        ok.then_some(changes)
+    }
+
+    fn names(&mut self, node: &Node, what: &str, valid: fn(&str) -> bool) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for (name, span) in self.strings(node, what)? {
+            if !valid(&name) {
+                self.error(span, format!("`{name}` is not a valid name in {what}"));
+                return None;
+            }
+            out.push(name);
+        }
+        Some(out)
+    }
+
+    fn classes(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
+        let list = self.strings(node, what)?;
+        Some(list.iter().flat_map(|(s, _)| s.split_ascii_whitespace().map(str::to_string)).collect())
+    }
+
+    fn attributes(&mut self, node: &Node, site: &Option<Site>) -> Option<Vec<(String, Template)>> {
+        let entries = self.table(node, "`attr`")?;
+        let mut pairs = Vec::new();
+        let mut ok = true;
+        for entry in entries {
+            let name = entry.key.to_ascii_lowercase();
+            if !is_attribute_name(&name) {
+                self.error(entry.key_span, format!("`{}` is not a valid attribute name", entry.key));
+                ok = false;
+                continue;
+            }
+            if name.starts_with("on") {
+                self.error(entry.key_span, format!("`{name}` is an event handler attribute; rules may not add script"));
+                ok = false;
+                continue;
+            }
+            let Some(value) = self.template(&entry.value, &format!("`attr.{name}`"), site) else {
+                ok = false;
+                continue;
+            };
+            if html::is_url_attribute(&name) {
+                if let Some(literal) = value.as_literal() {
+                    if html::is_dangerous_url(&literal) {
+                        self.error(entry.value.span, format!("`{name}` may not use a `javascript:`, `data:` or `vbscript:` URL"));
+                        ok = false;
+                        continue;
+                    }
+                }
+            }
+            pairs.push((name, value));
+        }
+        if pairs.is_empty() && ok {
+            self.error(node.span, "`attr` sets no attribute");
+            return None;
+        }
+        ok.then_some(pairs)
+    }
+
+    fn cross_campaign_checks(&mut self, campaigns: &[Campaign], infos: &[CampaignInfo]) {
+        for (i, a) in campaigns.iter().enumerate() {
+            for (j, b) in campaigns.iter().enumerate().skip(i + 1) {
+                // Campaigns of one group never apply together.
+                let same_group = a.group.is_some() && a.group == b.group;
+                if a.priority != b.priority || same_group || !pages_overlap(a, b) {
+                    continue;
+                }
+                for (selector, span) in &infos[j].selectors {
+                    if infos[i].selectors.iter().any(|(s, _)| s == selector) {
+                        self.warn(*span, format!(
+                            "campaigns `{}` and `{}` both change `{selector}` on the same pages with priority {}: the first in the file wins; set `priority` to make it explicit",
+                            a.id, b.id, a.priority
+                        ));
+                        break;
+                    }
+                }
+            }
+            // A campaign behind an always-on campaign of its group never runs.
+            if let Some(group) = &a.group {
+                if let Some(winner) = campaigns.iter().enumerate().find(|(j, w)| {
+                    *j != i && w.group.as_ref() == Some(group) && (w.priority > a.priority || (w.priority == a.priority && *j < i)) && always_applies(w)
+                }) {
+                    self.warn(infos[i].span, format!(
+                        "campaign `{}` can never run: campaign `{}` of group `{group}` comes first and applies to every visitor on every page",
+                        a.id, winner.1.id
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn has_weights(variant_list: &Node) -> bool {
+    matches!(&variant_list.kind, NodeKind::Array(items) if items.iter().any(|v| v.get("weight").is_some()))
+}
+
+fn always_applies(c: &Campaign) -> bool {
+    c.kind == CampaignKind::Personalization
+        && c.pages.is_empty()
+        && c.exclude_pages.is_empty()
+        && c.audience.is_empty()
+        && c.when.is_none()
+        && c.schedule == Schedule::default()
+}
+
+/// Whether two campaigns may run on a common page. Exact for identical or
+/// empty page lists and literal paths; globs against globs are assumed to
+/// overlap (a warning too many beats one too few).
+fn pages_overlap(a: &Campaign, b: &Campaign) -> bool {
+    if a.pages.is_empty() || b.pages.is_empty() {
+        return true;
+    }
+    a.pages.iter().any(|pa| {
+        b.pages.iter().any(|pb| {
+            let literal = |g: &Glob| !g.as_str().contains(['*', '?']);
+            match (literal(pa), literal(pb)) {
+                (true, true) => pa == pb,
+                (true, false) => pb.matches(pa.as_str()),
+                (false, true) => pa.matches(pb.as_str()),
+                (false, false) => true,
+            }
+        })
+    })
+}
+
+/// Why an attribute path does not exist, or `None` if it does.
+fn attribute_problem(path: &str, site: &Option<Site>) -> Option<String> {
+    let root = path.split('.').next().unwrap_or(path);
+    if ATTRIBUTES.contains(&path) || ATTRIBUTE_PREFIXES.contains(&root) {
+        return None;
+    }
+    if let Some(site) = site {
+        if site.custom_attributes.iter().any(|a| a == path || path.starts_with(&format!("{a}."))) {
+            return None;
+        }
+    }
+    let customs = site.as_ref().map(|s| s.custom_attributes.clone()).unwrap_or_default();
+    let candidates = ATTRIBUTES.iter().copied().chain(customs.iter().map(String::as_str));
+    Some(match suggest(path, candidates) {
+        Some(s) => format!("unknown attribute `{path}`; did you mean `{s}`?"),
+        None => format!(
+            "unknown attribute `{path}`; use a built-in one ({}), `cookie.NAME`, `query.NAME`, `header.NAME`, or declare it in `[site] attributes`",
+            ATTRIBUTES.join(", ")
+        ),
+    })
+}
+
+fn redirect_problem(target: &str, site: &Option<Site>) -> Option<String> {
+    if html::is_dangerous_url(target) {
+        return Some("`redirect` may not use a `javascript:` or `data:` URL".to_string());
+    }
+    if target.starts_with("//") {
+        return Some("`redirect` must be a path like `/de/` or an absolute https URL, not protocol-relative".to_string());
+    }
+    if target.starts_with('/') {
+        return None;
+    }
+    let Some(rest) = target.strip_prefix("https://").or_else(|| target.strip_prefix("http://")) else {
+        return Some(format!("`redirect` = `{target}` must be a path starting with `/` or an absolute http(s) URL"));
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    let allowed = site.as_ref().is_some_and(|s| s.redirect_hosts.iter().any(|h| *h == host));
+    (!allowed).then(|| format!("`redirect` goes to host `{host}`, which is not in `[site] redirect_hosts`; add it there to allow it"))
+}
+
+/// Checks a selector with the same parser the edge uses, and rejects what the
+/// streaming rewriter cannot match (lol_html supports a subset of CSS).
+fn check_selector(selector: &str) -> Result<(), String> {
+    if selector.trim().is_empty() {
+        return Err("it is empty".to_string());
+    }
+    selector.parse::<lol_html::Selector>().map(|_| ()).map_err(|e| format!("{e} (supported: tags, #id, .class, [attr], descendant and child combinators, :nth-child, :first-child, :not)"))
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn is_cookie_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn is_attribute_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+}
+
+fn depth(node: &Node) -> usize {
+    match &node.kind {
+        NodeKind::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        NodeKind::Table(entries) => 1 + entries.iter().map(|e| depth(&e.value)).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The rule file's value as a JSON value for the condition engine.
+pub fn to_value(node: &Node) -> Value {
+    match &node.kind {
+        NodeKind::Null => Value::Null,
+        NodeKind::Bool(b) => Value::Bool(*b),
+        NodeKind::Integer(i) => Value::Number(*i as f64),
+        NodeKind::Float(f) => Value::Number(*f),
+        NodeKind::String(s) | NodeKind::Datetime(s) => Value::String(s.clone()),
+        NodeKind::Array(items) => Value::Array(items.iter().map(to_value).collect()),
+        NodeKind::Table(entries) => Value::Object(entries.iter().map(|e| (e.key.clone(), to_value(&e.value))).collect()),
+    }
+}
+
+/// Follows a path of keys and array indices into the node tree.
+fn locate(node: &Node, path: &[String]) -> Option<Span> {
+    let mut current = node;
+    let mut span = node.span;
+    for part in path {
+        match &current.kind {
+            NodeKind::Table(_) => {
+                let entry = current.entry(part)?;
+                span = entry.key_span;
+                current = &entry.value;
+            }
+            NodeKind::Array(items) => {
+                current = items.get(part.parse::<usize>().ok()?)?;
+                span = current.span;
+            }
+            _ => return Some(span),
+        }
+    }
+    Some(span)
+}
+
+/// The span of the first key named `key` anywhere in the tree.
+fn find_key(node: &Node, key: &str) -> Option<Span> {
+    match &node.kind {
+        NodeKind::Table(entries) => entries.iter().find_map(|e| if e.key == key { Some(e.key_span) } else { find_key(&e.value, key) }),
+        NodeKind::Array(items) => items.iter().find_map(|i| find_key(i, key)),
+        _ => None,
+    }
+}
