@@ -1,0 +1,129 @@
+//! `tailor build`: the deployable artifacts, without invoking cargo.
+//!
+//! The engine (the worker's wasm module and its JS glue) is built once by
+//! cargo; a rule change only re-encodes the ruleset and puts it into a copy of
+//! that module as a custom section. Workers refuse to compile wasm bytes at
+//! run time, so the rules must travel inside the uploaded module; a custom
+//! section is ignored by the wasm engine and read back from JS with
+//! `WebAssembly.Module.customSections`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use tailor::codec;
+use tailor::Ruleset;
+
+const WORKER_ENTRY: &str = include_str!("../js/worker-entry.mjs");
+
+pub struct Report {
+    pub ruleset_bytes: usize,
+    pub worker_wasm: PathBuf,
+    pub worker_wasm_bytes: usize,
+}
+
+pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path) -> Result<Report, String> {
+    let ruleset = codec::encode(rules);
+    let engine_worker = engine.join("worker");
+    let engine_wasm = engine_worker.join("index_bg.wasm");
+    let wasm = fs::read(&engine_wasm).map_err(|e| {
+        format!("cannot read the prebuilt engine {}: {e} (build it once with `make engine`, or pass --engine DIR)", engine_wasm.display())
+    })?;
+    let wasm = with_custom_section(&wasm, codec::SECTION_NAME, &ruleset)?;
+
+    let worker_out = out.join("worker");
+    fs::create_dir_all(&worker_out).map_err(|e| format!("cannot create {}: {e}", worker_out.display()))?;
+    for entry in fs::read_dir(&engine_worker).map_err(|e| format!("cannot list {}: {e}", engine_worker.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name();
+        let is_js = Path::new(&name).extension().is_some_and(|e| e == "js" || e == "mjs");
+        if is_js && entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            write_if_changed(&worker_out.join(&name), &fs::read(entry.path()).map_err(|e| e.to_string())?)?;
+        }
+    }
+    let worker_wasm = worker_out.join("index_bg.wasm");
+    write_if_changed(&worker_wasm, &wasm)?;
+    write_if_changed(&worker_out.join("worker.mjs"), WORKER_ENTRY.as_bytes())?;
+    write_if_changed(&out.join("rules.bin"), &ruleset)?;
+    Ok(Report { ruleset_bytes: ruleset.len(), worker_wasm, worker_wasm_bytes: wasm.len() })
+}
+
+/// Skipping identical writes keeps `wrangler dev`'s file watcher from
+/// reloading for nothing.
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(());
+    }
+    fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Returns `module` with every custom section called `name` replaced by one
+/// holding `payload` (appended at the end, where custom sections may stand).
+pub fn with_custom_section(module: &[u8], name: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+    if module.len() < 8 || &module[..4] != b"\0asm" {
+        return Err("the engine file is not a WebAssembly module".to_string());
+    }
+    let mut out = Vec::with_capacity(module.len() + payload.len() + 32);
+    out.extend_from_slice(&module[..8]);
+    let mut pos = 8;
+    while pos < module.len() {
+        let start = pos;
+        let id = module[pos];
+        pos += 1;
+        let (size, used) = read_leb(&module[pos..]).ok_or("malformed section size in the engine module")?;
+        pos += used;
+        let end = pos.checked_add(size as usize).filter(|&e| e <= module.len()).ok_or("truncated section in the engine module")?;
+        let drop = id == 0 && {
+            let body = &module[pos..end];
+            matches!(read_leb(body), Some((len, used)) if body.get(used..used + len as usize) == Some(name.as_bytes()))
+        };
+        if !drop {
+            out.extend_from_slice(&module[start..end]);
+        }
+        pos = end;
+    }
+    let mut body = Vec::with_capacity(payload.len() + name.len() + 5);
+    write_leb(&mut body, name.len() as u32);
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(payload);
+    out.push(0);
+    write_leb(&mut out, body.len() as u32);
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+fn read_leb(bytes: &[u8]) -> Option<(u32, usize)> {
+    let mut value = 0u32;
+    for (i, &b) in bytes.iter().take(5).enumerate() {
+        value |= ((b & 0x7f) as u32) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+fn write_leb(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_section_instead_of_stacking() {
+        let empty_module = b"\0asm\x01\0\0\0".to_vec();
+        let once = with_custom_section(&empty_module, "tailor.rules", b"one").unwrap();
+        let twice = with_custom_section(&once, "tailor.rules", b"two").unwrap();
+        assert_eq!(twice.len(), once.len());
+        assert!(twice.ends_with(b"tailor.rulestwo"));
+        assert!(with_custom_section(b"nope", "x", b"").is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! Applies a [`Plan`] to an HTML byte stream with `lol_html`.
+//!
+//! This is the one rewrite used by the CLI and the edge worker, so
+//! `tailor rewrite` shows byte for byte what visitors get. It streams: memory
+//! stays bounded whatever the page size. It never fails a page: when
+//! `lol_html` gives up (a parsing ambiguity, the memory limit), the rest of the
+//! page is passed through as it came, so the visitor gets a complete page with
+//! the changes made so far.
+
+use crate::model::Action;
+use crate::plan::{edit_classes, Plan};
+use lol_html::html_content::{ContentType, Element};
+use lol_html::{element, end, AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, MemorySettings, Settings};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+
+/// Memory a single page rewrite may use for buffering (a start tag split across
+/// chunks, text being replaced). Beyond it the rewriter bails out gracefully.
+const MAX_REWRITER_MEMORY: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RewriteError {
+    /// The page's charset is not ASCII-compatible (UTF-16 and friends), which
+    /// the streaming parser cannot handle: pass the page through.
+    UnsupportedEncoding(String),
+    /// A selector of the plan does not parse (the compiler prevents this).
+    Selector { selector: String, reason: String },
+}
+
+impl fmt::Display for RewriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RewriteError::UnsupportedEncoding(label) => write!(f, "charset `{label}` is not supported by the rewriter"),
+            RewriteError::Selector { selector, reason } => write!(f, "selector `{selector}`: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for RewriteError {}
+
+type Output = Rc<RefCell<Vec<u8>>>;
+type Sink = Box<dyn FnMut(&[u8])>;
+
+/// A streaming page rewrite: feed chunks with [`PageRewriter::push`], collect
+/// what is ready after each, and call [`PageRewriter::finish`] at the end.
+pub struct PageRewriter {
+    rewriter: Option<HtmlRewriter<'static, Sink>>,
+    output: Output,
+    /// Set once `lol_html` bailed out: later chunks pass through untouched.
+    bailed_out: bool,
+    /// The error that made it bail out, for the platform's log line.
+    pub bail_out_reason: Option<String>,
+    /// How many elements a change was applied to.
+    applied: Rc<Cell<u32>>,
+}
+
+impl PageRewriter {
+    /// `state_script`, when given, is inserted at the end of `<head>` (or of
+    /// the document when there is no head).
+    pub fn new(plan: &Plan, state_script: Option<String>, charset: Option<&str>) -> Result<PageRewriter, RewriteError> {
+        let encoding = match charset {
+            None => AsciiCompatibleEncoding::utf_8(),
+            Some(label) => encoding_rs::Encoding::for_label(label.trim().as_bytes())
+                .and_then(AsciiCompatibleEncoding::new)
+                .ok_or_else(|| RewriteError::UnsupportedEncoding(label.to_string()))?,
+        };
+        let output: Output = Rc::new(RefCell::new(Vec::with_capacity(16 * 1024)));
+        let applied = Rc::new(Cell::new(0u32));
+        let mut settings = Settings::new()
+            .with_encoding(encoding)
+            .with_adjust_charset_on_meta_tag(charset.is_none())
+            .with_graceful_bail_out_on_content_handler_error(true)
+            .with_memory_settings(
+                MemorySettings::new()
+                    .with_max_allowed_memory_usage(MAX_REWRITER_MEMORY)
+                    .with_graceful_bail_out_on_memory_limit_exceeded(true),
+            );
+
+        for change in &plan.changes {
+            let selector: lol_html::Selector = change
+                .selector
+                .parse()
+                .map_err(|e: lol_html::errors::SelectorError| RewriteError::Selector { selector: change.selector.clone(), reason: e.to_string() })?;
+            let action = change.action.clone();
+            let applied = applied.clone();
+            settings = settings.append_element_content_handler((
+                std::borrow::Cow::Owned(selector),
+                ElementContentHandlers::default().element(move |el: &mut Element| {
+                    apply(el, &action);
+                    applied.set(applied.get() + 1);
+                    Ok(())
+                }),
+            ));
+        }
+
+        if let Some(script) = state_script {
+            let script = Rc::new(script);
+            let inserted = Rc::new(Cell::new(false));
+            let (head_script, head_inserted) = (script.clone(), inserted.clone());
+            settings = settings.append_element_content_handler(element!("head", move |el| {
+                if head_inserted.replace(true) {
+                    return Ok(());
+                }
+                let script = head_script.clone();
+                match el.end_tag_handlers() {
+                    Some(handlers) => {
+                        let handler: lol_html::EndTagHandler<'static> = Box::new(move |end| {
+                            end.before(&script, ContentType::Html);
+                            Ok(())
+                        });
+                        handlers.push(handler);
+                    }
+                    None => el.prepend(&head_script, ContentType::Html),
+                }
+                Ok(())
+            }));
+            settings = settings.append_document_content_handler(end!(move |end| {
+                if !inserted.get() {
+                    end.append(&script, ContentType::Html);
+                }
+                Ok(())
+            }));
+        }
+
+        let sink_output = output.clone();
+        let sink: Sink = Box::new(move |bytes: &[u8]| sink_output.borrow_mut().extend_from_slice(bytes));
+        Ok(PageRewriter {
+            rewriter: Some(HtmlRewriter::new(settings, sink)),
+            output,
+            bailed_out: false,
+            bail_out_reason: None,
+            applied,
+        })
+    }
+
+    /// Feeds a chunk; returns the bytes ready for the client.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
+        if self.bailed_out {
+            self.output.borrow_mut().extend_from_slice(chunk);
+        } else if let Some(rewriter) = self.rewriter.as_mut() {
+            if let Err(err) = rewriter.write(chunk) {
+                // Graceful bail-out already flushed this chunk's unprocessed
+                // bytes as-is; from now on we copy.
+                self.bailed_out = true;
+                self.bail_out_reason = Some(err.to_string());
+                self.rewriter = None;
+            }
+        }
+        self.take()
+    }
+
+    /// Ends the stream; returns the last bytes.
+    pub fn finish(mut self) -> (Vec<u8>, Option<String>) {
+        if let Some(rewriter) = self.rewriter.take() {
+            if let Err(err) = rewriter.end() {
+                self.bail_out_reason = Some(err.to_string());
+            }
+        }
+        let rest = self.take();
+        (rest, self.bail_out_reason)
+    }
+
+    /// Number of times a change was applied to an element so far.
+    pub fn applied_count(&self) -> u32 {
+        self.applied.get()
+    }
+
+    fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut *self.output.borrow_mut())
+    }
+}
+
+/// Rewrites a whole page in memory (CLI, tests).
+pub fn rewrite_page(page: &[u8], plan: &Plan, state_script: Option<String>) -> Result<Vec<u8>, RewriteError> {
+    let mut rewriter = PageRewriter::new(plan, state_script, None)?;
+    let mut out = rewriter.push(page);
+    out.extend(rewriter.finish().0);
+    Ok(out)
+}
+
+/// Applies one action. Text goes through lol_html's text escaping; attribute
+/// values get `&` escaped here and `"` by lol_html, so the browser reads back
+/// exactly the rendered string.
+fn apply(el: &mut Element, action: &Action<String>) {
+    match action {
+        Action::Text(text) => el.set_inner_content(text, ContentType::Text),
+        Action::Html(markup) => el.set_inner_content(markup, ContentType::Html),
+        Action::SetAttr(pairs) => {
+            for (name, value) in pairs {
+                let _ = el.set_attribute(name, &value.replace('&', "&amp;"));
+            }
+        }
+        Action::RemoveAttr(names) => names.iter().for_each(|n| el.remove_attribute(n)),
+        Action::AddClass(classes) => {
+            let current = el.get_attribute("class").unwrap_or_default();
+            let _ = el.set_attribute("class", &edit_classes(&current, classes, &[]).replace('&', "&amp;"));
+        }
+        Action::RemoveClass(classes) => {
+            if let Some(current) = el.get_attribute("class") {
+                let _ = el.set_attribute("class", &edit_classes(&current, &[], classes).replace('&', "&amp;"));
+            }
+        }
+        Action::Before(markup) => el.before(markup, ContentType::Html),
+        Action::After(markup) => el.after(markup, ContentType::Html),
+        Action::Prepend(markup) => el.prepend(markup, ContentType::Html),
+        Action::Append(markup) => el.append(markup, ContentType::Html),
+        Action::Replace(markup) => el.replace(markup, ContentType::Html),
+        Action::Remove => el.remove(),
+    }
+}
