@@ -1,0 +1,334 @@
+//! The Cloudflare Worker: decide per request, stream the page through the
+//! rewrite.
+//!
+//! Thin on purpose: it turns the request and `request.cf` into
+//! [`RequestFacts`], asks the core for a decision and a plan, and streams the
+//! origin's body through [`PageRewriter`]. Anything unexpected (no ruleset, a
+//! response that is not a successful HTML page, a charset the rewriter cannot
+//! handle) returns the origin's response untouched. The JS entry written by
+//! `tailor build` additionally catches a trap of this module and then serves
+//! the origin directly, so even a bug here cannot take the site down.
+
+use crate::codec;
+use crate::context::{Context, Geo, RequestFacts};
+use crate::decide::{decide, Decision};
+use crate::model::Ruleset;
+use crate::plan::Plan;
+use crate::rewrite::PageRewriter;
+use crate::state::state_json;
+use crate::time::{parse_rfc3339, LocalTime, ZoneClock};
+use futures_util::StreamExt;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use worker::{event, Env, Headers, Request, Response};
+
+#[wasm_bindgen(inline_js = r#"
+const formatters = new Map();
+export function tailor_local_parts(zone, epochMs) {
+  try {
+    let f = formatters.get(zone);
+    if (!f) {
+      f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric",
+        month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", weekday: "short" });
+      if (formatters.size > 64) formatters.clear();
+      formatters.set(zone, f);
+    }
+    const p = {};
+    for (const part of f.formatToParts(new Date(epochMs))) p[part.type] = part.value;
+    const wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(p.weekday);
+    return [Number(p.year), Number(p.month), Number(p.day), Number(p.hour) % 24, Number(p.minute), wd];
+  } catch (e) {
+    return undefined;
+  }
+}
+export function tailor_rules() {
+  const r = globalThis.__TAILOR_RULES__;
+  return r ? new Uint8Array(r) : undefined;
+}
+export function tailor_random_id() {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+export function tailor_now_ms() { return Date.now(); }
+export function tailor_cf_string(cf, key) {
+  if (!cf) return undefined;
+  const v = cf[key];
+  return v === undefined || v === null ? undefined : String(v);
+}
+"#)]
+extern "C" {
+    fn tailor_local_parts(zone: &str, epoch_ms: f64) -> Option<Vec<f64>>;
+    fn tailor_rules() -> Option<Vec<u8>>;
+    fn tailor_random_id() -> String;
+    fn tailor_now_ms() -> f64;
+    fn tailor_cf_string(cf: &JsValue, key: &str) -> Option<String>;
+}
+
+/// Time zones through the runtime's `Intl`: no tz database in the module.
+struct IntlClock;
+
+impl ZoneClock for IntlClock {
+    fn local_time(&self, zone: &str, epoch_seconds: i64) -> Option<LocalTime> {
+        let p = tailor_local_parts(zone, epoch_seconds as f64 * 1000.0)?;
+        if p.len() != 6 || p.iter().any(|v| !v.is_finite()) || p[5] < 0.0 {
+            return None;
+        }
+        Some(LocalTime {
+            year: p[0] as i32,
+            month: p[1] as u8,
+            day: p[2] as u8,
+            hour: p[3] as u8,
+            minute: p[4] as u8,
+            weekday: p[5] as u8,
+        })
+    }
+}
+
+thread_local! {
+    /// Decoded once per isolate. `Err` keeps the reason for the log line.
+    static RULES: RefCell<Option<Result<Rc<Ruleset>, String>>> = const { RefCell::new(None) };
+}
+
+fn rules() -> Result<Rc<Ruleset>, String> {
+    RULES.with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| match tailor_rules() {
+                None => Err("no ruleset in the module (was it built with `tailor build`?)".to_string()),
+                Some(bytes) => codec::decode(&bytes).map(Rc::new).map_err(|e| e.to_string()),
+            })
+            .clone()
+    })
+}
+
+fn env_flag(env: &Env, name: &str) -> bool {
+    env.var(name).map(|v| matches!(v.to_string().as_str(), "1" | "true" | "yes")).unwrap_or(false)
+}
+
+fn env_string(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+}
+
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
+    let rules = match rules() {
+        Ok(rules) => rules,
+        Err(reason) => {
+            console_log(&format!("tailor: passing through: {reason}"));
+            return origin_fetch(req, &env).await;
+        }
+    };
+    let method = req.method();
+    if method != worker::Method::Get {
+        return origin_fetch(req, &env).await;
+    }
+    let dev = env_flag(&env, "TAILOR_DEV");
+    let facts = request_facts(&req, dev);
+    let ctx = Context::build(&facts, &rules.site.visitor_cookie, &rules.site.timezone, &IntlClock);
+    let decision = decide(&rules, &ctx);
+    let plan = Plan::build(&rules, &decision, &ctx);
+    let set_cookie = cookie_to_set(&rules, &decision, &ctx, &facts);
+
+    if let Some((_, target)) = &plan.redirect {
+        if let Some(location) = safe_redirect(target, &facts.url, &rules.site.redirect_hosts) {
+            let headers = Headers::new();
+            headers.set("location", &location)?;
+            headers.set("cache-control", "private, no-store")?;
+            if let Some(cookie) = &set_cookie {
+                headers.append("set-cookie", cookie)?;
+            }
+            return Ok(Response::empty()?.with_status(302).with_headers(headers));
+        }
+    }
+
+    let mut response = origin_fetch(req, &env).await?;
+    if !is_rewritable(&response) || decision.assigned().next().is_none() {
+        return Ok(response);
+    }
+    let charset = content_type_charset(&response);
+    let state = state_json(&rules, &decision, &ctx, true);
+    let script = format!("<script type=\"application/json\" id=\"tailor-state\">{}</script>", state.to_json());
+    let rewriter = match PageRewriter::new(&plan, Some(script), charset.as_deref()) {
+        Ok(rewriter) => rewriter,
+        Err(err) => {
+            console_log(&format!("tailor: passing through: {err}"));
+            return Ok(response);
+        }
+    };
+
+    let headers = response.headers().clone();
+    let status = response.status_code();
+    let body = response.stream()?;
+    let _ = headers.delete("content-length");
+    let _ = headers.delete("etag");
+    headers.set("cache-control", "private")?;
+    headers.append("vary", "Cookie")?;
+    if let Some(cookie) = &set_cookie {
+        headers.append("set-cookie", cookie)?;
+    }
+    let stream = futures_util::stream::unfold(Some((body, rewriter)), |state| async move {
+        let (mut body, mut rewriter) = state?;
+        match body.next().await {
+            Some(Ok(chunk)) => {
+                let out = rewriter.push(&chunk);
+                Some((Ok::<Vec<u8>, worker::Error>(out), Some((body, rewriter))))
+            }
+            Some(Err(err)) => {
+                // The origin broke off: deliver what we have, then the same failure.
+                console_log(&format!("tailor: origin stream failed: {err}"));
+                let (rest, _) = rewriter.finish();
+                Some((Ok(rest), None))
+            }
+            None => {
+                let (rest, bail_out) = rewriter.finish();
+                if let Some(reason) = bail_out {
+                    console_log(&format!("tailor: rewrite bailed out, rest passed through: {reason}"));
+                }
+                Some((Ok(rest), None))
+            }
+        }
+    });
+    Ok(Response::from_stream(stream)?.with_status(status).with_headers(headers))
+}
+
+fn console_log(message: &str) {
+    worker::console_log!("{}", message);
+}
+
+/// The page from the origin: `ORIGIN` when configured, else the bundled
+/// static assets (`www/`).
+async fn origin_fetch(req: Request, env: &Env) -> worker::Result<Response> {
+    match env_string(env, "ORIGIN") {
+        Some(origin) => {
+            let url = req.url()?;
+            let mut target = format!("{}{}", origin.trim_end_matches('/'), url.path());
+            if let Some(query) = url.query() {
+                target.push('?');
+                target.push_str(query);
+            }
+            let init = web_sys::RequestInit::new();
+            init.set_redirect(web_sys::RequestRedirect::Manual);
+            // `new Request(url, request)`: a Request is a valid RequestInit in JS.
+            let upstream = web_sys::Request::new_with_str_and_init(&target, req.inner().unchecked_ref())
+                .map_err(|e| worker::Error::JsError(format!("{e:?}")))?;
+            let upstream = web_sys::Request::new_with_request_and_init(&upstream, &init)
+                .map_err(|e| worker::Error::JsError(format!("{e:?}")))?;
+            worker::Fetch::Request(Request::from(upstream)).send().await
+        }
+        None => env.assets("ASSETS")?.fetch_request(req).await,
+    }
+}
+
+fn is_rewritable(response: &Response) -> bool {
+    let status = response.status_code();
+    let headers = response.headers();
+    let html = headers
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    // Workers hand us gzip and brotli bodies already decoded; anything else we
+    // could not read, so it passes through.
+    let encoding_ok = match headers.get("content-encoding").ok().flatten() {
+        None => true,
+        Some(enc) => matches!(enc.trim().to_ascii_lowercase().as_str(), "" | "identity" | "gzip" | "br"),
+    };
+    status == 200 && html && encoding_ok
+}
+
+fn content_type_charset(response: &Response) -> Option<String> {
+    let ct = response.headers().get("content-type").ok().flatten()?;
+    ct.split(';').find_map(|p| p.trim().strip_prefix("charset=").map(|c| c.trim_matches('"').to_string()))
+}
+
+fn request_facts(req: &Request, dev: bool) -> RequestFacts {
+    let headers = req.headers();
+    let get = |name: &str| headers.get(name).ok().flatten();
+    let cf: JsValue = js_sys::Reflect::get(req.inner(), &JsValue::from_str("cf")).unwrap_or(JsValue::UNDEFINED);
+    let mut geo = Geo {
+        country: tailor_cf_string(&cf, "country").filter(|c| c != "XX" && c != "T1"),
+        region: tailor_cf_string(&cf, "region"),
+        city: tailor_cf_string(&cf, "city"),
+        continent: tailor_cf_string(&cf, "continent"),
+        eu: tailor_cf_string(&cf, "isEUCountry").map(|v| v == "1"),
+        timezone: tailor_cf_string(&cf, "timezone"),
+    };
+    let mut now = (tailor_now_ms() / 1000.0).floor() as i64;
+    if dev {
+        // Local testing only: stand-ins for what request.cf and the clock give.
+        if let Some(country) = get("x-tailor-country") {
+            geo.country = Some(country);
+        }
+        if let Some(region) = get("x-tailor-region") {
+            geo.region = Some(region);
+        }
+        if let Some(city) = get("x-tailor-city") {
+            geo.city = Some(city);
+        }
+        if let Some(tz) = get("x-tailor-timezone") {
+            geo.timezone = Some(tz);
+        }
+        if let Some(Ok((epoch, offset))) = get("x-tailor-time").map(|t| parse_rfc3339(&t)) {
+            now = epoch;
+            if geo.timezone.is_none() || get("x-tailor-timezone").is_none() {
+                // The offset written in the header is the visitor's.
+                geo.timezone = Some(fixed_offset_zone(offset));
+            }
+        }
+    }
+    let header_pairs: Vec<(String, String)> = headers.entries().take(100).map(|(k, v)| (k, v)).collect();
+    RequestFacts {
+        url: req.url().map(|u| u.to_string()).unwrap_or_default(),
+        user_agent: get("user-agent"),
+        ch_mobile: get("sec-ch-ua-mobile"),
+        ch_platform: get("sec-ch-ua-platform"),
+        ch_brands: get("sec-ch-ua"),
+        cookies: get("cookie"),
+        accept_language: get("accept-language"),
+        referrer: get("referer"),
+        headers: header_pairs,
+        geo,
+        now,
+        fresh_visitor_id: Some(tailor_random_id()),
+        custom: Vec::new(),
+    }
+}
+
+/// `Etc/GMT-1` is UTC+1 (POSIX signs are inverted); whole hours only, which
+/// is what `Intl` accepts; other offsets fall back to UTC.
+fn fixed_offset_zone(offset_seconds: i64) -> String {
+    if offset_seconds == 0 || offset_seconds % 3600 != 0 {
+        return "UTC".to_string();
+    }
+    let hours = offset_seconds / 3600;
+    format!("Etc/GMT{}{}", if hours > 0 { "-" } else { "+" }, hours.abs())
+}
+
+/// The visitor cookie to set, when an A/B test needed an id the visitor did
+/// not have yet. Crawlers never get one.
+fn cookie_to_set(rules: &Ruleset, decision: &Decision, ctx: &Context, facts: &RequestFacts) -> Option<String> {
+    if !ctx.visitor_id_is_new || !decision.used_visitor_id() || ctx.device() == "bot" {
+        return None;
+    }
+    let id = ctx.visitor_id.as_deref()?;
+    let _ = facts;
+    Some(format!("{}={id}; Path=/; Max-Age=31536000; SameSite=Lax; Secure", rules.site.visitor_cookie))
+}
+
+/// Resolves a redirect target against the page URL and keeps it on the
+/// same host unless the rule file allow-lists the target host.
+fn safe_redirect(target: &str, page_url: &str, allowed_hosts: &[String]) -> Option<String> {
+    let base = web_sys::Url::new(page_url).ok()?;
+    let resolved = web_sys::Url::new_with_base(target, page_url).ok()?;
+    let protocol = resolved.protocol();
+    if protocol != "https:" && protocol != "http:" {
+        return None;
+    }
+    let host = resolved.hostname().to_ascii_lowercase();
+    if host != base.hostname().to_ascii_lowercase() && !allowed_hosts.iter().any(|h| *h == host) {
+        return None;
+    }
+    let href = resolved.href();
+    // Redirecting to the page itself would loop.
+    (href != base.href()).then_some(href)
+}

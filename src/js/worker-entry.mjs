@@ -1,0 +1,35 @@
+// The Worker's entry, written by `tailor build` beside the engine.
+//
+// It hands the ruleset (a custom section of the engine's wasm module) to the
+// engine, and it is the last line of defence: if the engine throws or traps,
+// the visitor still gets the origin's page, untouched.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import wasmModule from "./index_bg.wasm";
+import Engine from "./index.js";
+
+const sections = WebAssembly.Module.customSections(wasmModule, "tailor.rules");
+globalThis.__TAILOR_RULES__ = sections.length > 0 ? sections[0] : undefined;
+
+function passThrough(request, env) {
+  if (env.ORIGIN) {
+    const url = new URL(request.url);
+    const target = new URL(url.pathname + url.search, env.ORIGIN);
+    return fetch(new Request(target, request), { redirect: "manual" });
+  }
+  return env.ASSETS.fetch(request);
+}
+
+export default class Tailor extends WorkerEntrypoint {
+  async fetch(request) {
+    // Kept so the origin can still be asked if the engine fails before
+    // it has consumed the request.
+    const spare = request.method === "GET" || request.method === "HEAD" ? request.clone() : null;
+    try {
+      const engine = new Engine(this.ctx, this.env);
+      return await engine.fetch(request);
+    } catch (error) {
+      console.error("tailor: engine failed, serving the origin untouched:", error && error.stack || error);
+      return passThrough(spare || request, this.env);
+    }
+  }
+}
