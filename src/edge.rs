@@ -256,6 +256,11 @@ fn request_facts(req: &Request, dev: bool) -> RequestFacts {
     let mut now = (tailor_now_ms() / 1000.0).floor() as i64;
     if dev {
         // Local testing only: stand-ins for what request.cf and the clock give.
+        // Any geo header replaces the whole cf geo, so a simulated visitor is
+        // not mixed with the local runtime's placeholder location.
+        if ["x-tailor-country", "x-tailor-region", "x-tailor-city", "x-tailor-timezone"].iter().any(|h| get(h).is_some()) {
+            geo = Geo::default();
+        }
         if let Some(country) = get("x-tailor-country") {
             geo.country = Some(country);
         }
@@ -270,7 +275,7 @@ fn request_facts(req: &Request, dev: bool) -> RequestFacts {
         }
         if let Some(Ok((epoch, offset))) = get("x-tailor-time").map(|t| parse_rfc3339(&t)) {
             now = epoch;
-            if geo.timezone.is_none() || get("x-tailor-timezone").is_none() {
+            if get("x-tailor-timezone").is_none() {
                 // The offset written in the header is the visitor's.
                 geo.timezone = Some(fixed_offset_zone(offset));
             }

@@ -1,0 +1,76 @@
+// Starts the built worker (build/site) under local workerd with `wrangler dev`
+// on a free loopback port, for the edge tests. Nothing leaves the machine:
+// wrangler's attempt to fetch a `request.cf` sample fails offline and it uses
+// its placeholder; tests set geo and time through TAILOR_DEV's x-tailor-*
+// headers.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts wrangler dev; resolves to { url, stop, logs() }. */
+export async function startWorker({ vars = {}, config = "wrangler.toml" } = {}) {
+  const port = await freePort();
+  const args = ["dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1",
+    "--show-interactive-dev-session=false", "--log-level", "info"];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child = spawn(path.join(root, "node_modules/.bin/wrangler"), args, {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => { output += d; });
+  child.stderr.on("data", (d) => { output += d; });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`wrangler did not become ready within 90 s:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${url}/data/products.json`);
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+  });
+  return { url, stop, logs: () => output };
+}
+
+/** GrowthBook's hash v2 (FNV-1a 32), written independently of the engine. */
+export function gbHash(seed, value) {
+  const fnv = (s) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h += (h << 1) + (h << 4) + (h << 7) + (h << 8) + (h << 24);
+    }
+    return h >>> 0;
+  };
+  return (fnv(fnv(seed + value) + "") % 10000) / 10000;
+}
