@@ -95,28 +95,31 @@ impl PageRewriter {
         }
 
         if let Some(script) = state_script {
+            // At the end of <head> when the page closes its head; otherwise
+            // (no head, or a head whose end tag never comes) at the end of the
+            // document. The browser script looks it up by id either way.
             let script = Rc::new(script);
             let inserted = Rc::new(Cell::new(false));
+            let head_seen = Cell::new(false);
             let (head_script, head_inserted) = (script.clone(), inserted.clone());
             settings = settings.append_element_content_handler(element!("head", move |el| {
-                if head_inserted.replace(true) {
+                if head_seen.replace(true) {
                     return Ok(());
                 }
-                let script = head_script.clone();
-                match el.end_tag_handlers() {
-                    Some(handlers) => {
-                        let handler: lol_html::EndTagHandler<'static> = Box::new(move |end| {
+                if let Some(handlers) = el.end_tag_handlers() {
+                    let (script, inserted) = (head_script.clone(), head_inserted.clone());
+                    let handler: lol_html::EndTagHandler<'static> = Box::new(move |end| {
+                        if !inserted.replace(true) {
                             end.before(&script, ContentType::Html);
-                            Ok(())
-                        });
-                        handlers.push(handler);
-                    }
-                    None => el.prepend(&head_script, ContentType::Html),
+                        }
+                        Ok(())
+                    });
+                    handlers.push(handler);
                 }
                 Ok(())
             }));
             settings = settings.append_document_content_handler(end!(move |end| {
-                if !inserted.get() {
+                if !inserted.replace(true) {
                     end.append(&script, ContentType::Html);
                 }
                 Ok(())

@@ -1,0 +1,319 @@
+//! The core engine end to end on the host: compile -> encode -> decode ->
+//! decide -> plan, with properties the edge and the browser rely on.
+
+use tailor::bucket;
+use tailor::codec;
+use tailor::compile::{compile, source::Format, zone::ChronoClock};
+use tailor::context::{Context, FixedOffsetClock, Geo, RequestFacts};
+use tailor::decide::{decide, Outcome, Skip, Via};
+use tailor::model::Action;
+use tailor::plan::Plan;
+use tailor::Ruleset;
+
+fn rules(toml: &str) -> Ruleset {
+    let compiled = compile(toml, "test.toml", Format::Toml, 0);
+    assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
+    compiled.ruleset.unwrap()
+}
+
+fn demo() -> Ruleset {
+    rules(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/www/tailor.toml")).unwrap())
+}
+
+fn facts(url: &str, time: &str) -> RequestFacts {
+    let (now, _) = tailor::time::parse_rfc3339(time).unwrap();
+    RequestFacts { url: url.into(), now, geo: Geo { timezone: Some("Europe/Berlin".into()), ..Geo::default() }, ..RequestFacts::default() }
+}
+
+fn ctx(rules: &Ruleset, facts: &RequestFacts) -> Context {
+    Context::build(facts, &rules.site.visitor_cookie, &rules.site.timezone, &ChronoClock)
+}
+
+fn outcome<'a>(rules: &Ruleset, decision: &'a tailor::Decision, id: &str) -> &'a Outcome {
+    &decision.outcomes[rules.campaigns.iter().position(|c| c.id == id).unwrap()]
+}
+
+#[test]
+fn the_binary_form_round_trips_and_decides_identically() {
+    let original = demo();
+    let bytes = codec::encode(&original);
+    let decoded = codec::decode(&bytes).expect("decodes");
+    assert_eq!(codec::encode(&decoded), bytes, "encode(decode(x)) == x");
+    // Decisions from the compiled and the decoded ruleset agree for many visitors.
+    for i in 0..500 {
+        let mut f = facts("https://shop.example/pricing/", "2026-12-03T19:30:00+01:00");
+        f.cookies = Some(format!("tailor_id=visitor{i}; tier={}", if i % 3 == 0 { "gold" } else { "none" }));
+        f.geo.country = Some(["DE", "US", "FR", "AT"][i % 4].into());
+        let a = decide(&original, &ctx(&original, &f));
+        let b = decide(&decoded, &ctx(&decoded, &f));
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn corrupted_or_truncated_rulesets_are_refused_without_panicking() {
+    let bytes = codec::encode(&demo());
+    for len in 0..bytes.len() {
+        assert!(codec::decode(&bytes[..len]).is_err(), "truncated at {len} must fail");
+    }
+    for i in 0..bytes.len() {
+        let mut corrupted = bytes.clone();
+        corrupted[i] ^= 0x5a;
+        // The header fields and the checksum catch every single-byte change.
+        assert!(codec::decode(&corrupted).is_err(), "byte {i} flipped must fail");
+    }
+    assert_eq!(codec::decode(b"not a ruleset at all").err(), Some(codec::DecodeError::BadMagic));
+}
+
+#[test]
+fn ab_assignment_is_growthbook_hash_v2_of_seed_and_visitor() {
+    let r = demo();
+    let c = r.campaigns.iter().position(|c| c.id == "pro-trial").unwrap();
+    let (mut control, mut trial) = (0, 0);
+    for i in 0..2000 {
+        let mut f = facts("https://shop.example/pricing/", "2026-11-23T09:00:00+01:00");
+        f.cookies = Some(format!("tailor_id=v{i}"));
+        let d = decide(&r, &ctx(&r, &f));
+        let n = bucket::hash("pro-trial", &format!("v{i}"), 2).unwrap();
+        match &d.outcomes[c] {
+            Outcome::Assigned(a) => {
+                assert_eq!(a.via, Via::Bucket);
+                assert_eq!(a.bucket, Some(n));
+                assert_eq!(a.variant, if n < 0.5 { 0 } else { 1 });
+                if a.variant == 0 { control += 1 } else { trial += 1 }
+            }
+            other => panic!("expected an assignment, got {other:?}"),
+        }
+    }
+    assert!((900..1100).contains(&control) && (900..1100).contains(&trial), "{control}/{trial}");
+}
+
+#[test]
+fn crawlers_get_the_control_and_no_bucket() {
+    let r = demo();
+    let mut f = facts("https://shop.example/pricing/", "2026-11-23T09:00:00+01:00");
+    f.user_agent = Some("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)".into());
+    f.fresh_visitor_id = Some("fresh".into());
+    let d = decide(&r, &ctx(&r, &f));
+    match outcome(&r, &d, "pro-trial") {
+        Outcome::Assigned(a) => assert_eq!((a.variant, a.via, a.bucket), (0, Via::BotControl, None)),
+        other => panic!("{other:?}"),
+    }
+    assert!(!d.used_visitor_id(), "no cookie for crawlers");
+}
+
+#[test]
+fn a_group_gives_a_visitor_at_most_one_campaign_by_priority() {
+    let r = rules(
+        r#"
+[[campaign]]
+id = "low"
+priority = 1
+group = "hero"
+  [[campaign.variant]]
+  id = "a"
+  changes = [{ select = "h1", text = "low" }]
+
+[[campaign]]
+id = "high"
+priority = 5
+group = "hero"
+  [[campaign.variant]]
+  id = "a"
+  changes = [{ select = "h1", text = "high" }]
+"#,
+    );
+    let f = facts("https://x/", "2026-11-23T09:00:00+01:00");
+    let d = decide(&r, &ctx(&r, &f));
+    assert!(matches!(outcome(&r, &d, "high"), Outcome::Assigned(_)));
+    assert_eq!(outcome(&r, &d, "low"), &Outcome::Skipped(Skip::GroupTaken { group: "hero".into(), by: 1 }));
+}
+
+#[test]
+fn the_higher_priority_campaign_owns_a_selector_in_the_plan() {
+    let r = rules(
+        r#"
+[[campaign]]
+id = "first"
+priority = 1
+  [[campaign.variant]]
+  id = "a"
+  changes = [{ select = "h1", text = "first" }, { select = "p", text = "kept" }]
+
+[[campaign]]
+id = "second"
+priority = 2
+  [[campaign.variant]]
+  id = "a"
+  changes = [{ select = "h1", text = "second", add_class = "x" }]
+"#,
+    );
+    let f = facts("https://x/", "2026-11-23T09:00:00+01:00");
+    let c = ctx(&r, &f);
+    let plan = Plan::build(&r, &decide(&r, &c), &c);
+    let h1: Vec<_> = plan.changes.iter().filter(|ch| ch.selector == "h1").collect();
+    assert_eq!(h1.len(), 2, "both actions of the winning campaign stay");
+    assert!(h1.iter().all(|ch| ch.campaign == 1));
+    assert!(plan.changes.iter().any(|ch| ch.selector == "p" && ch.action == Action::Text("kept".into())));
+}
+
+#[test]
+fn hours_that_wrap_midnight_belong_to_the_day_they_start() {
+    let r = rules(
+        r#"
+[site]
+timezone = "Europe/Berlin"
+[[campaign]]
+id = "late"
+hours = "22:00-02:00"
+days = ["fri"]
+  [[campaign.variant]]
+  id = "a"
+  changes = [{ select = "h1", text = "late" }]
+"#,
+    );
+    let at = |t: &str| {
+        let f = facts("https://x/", t);
+        decide(&r, &ctx(&r, &f)).outcomes[0].clone()
+    };
+    assert!(matches!(at("2026-11-27T23:00:00+01:00"), Outcome::Assigned(_)), "Friday 23:00");
+    assert!(matches!(at("2026-11-28T01:30:00+01:00"), Outcome::Assigned(_)), "Saturday 01:30 is still Friday night");
+    assert!(matches!(at("2026-11-28T23:00:00+01:00"), Outcome::Skipped(Skip::WrongDay { day: "sat" })));
+    assert!(matches!(at("2026-11-27T21:59:00+01:00"), Outcome::Skipped(Skip::OutsideHours { .. })));
+    // Daylight saving: the site clock, not UTC, decides (summer is UTC+2).
+    assert!(matches!(at("2026-07-03T22:30:00+02:00"), Outcome::Assigned(_)));
+}
+
+#[test]
+fn times_without_offset_are_read_on_the_site_clock() {
+    let r = rules(
+        r#"
+[site]
+timezone = "America/New_York"
+[[campaign]]
+id = "launch"
+start = 2026-12-01T09:00:00
+  [[campaign.variant]]
+  id = "a"
+  changes = [{ select = "h1", text = "x" }]
+"#,
+    );
+    let (start, _) = tailor::time::parse_rfc3339("2026-12-01T09:00:00-05:00").unwrap();
+    assert_eq!(r.campaigns[0].schedule.start, Some(start));
+}
+
+#[test]
+fn coverage_keeps_part_of_the_audience_out_of_a_test() {
+    let r = rules(
+        r#"
+[[campaign]]
+id = "half"
+coverage = 0.5
+  [[campaign.variant]]
+  id = "control"
+  weight = 1
+  [[campaign.variant]]
+  id = "b"
+  weight = 1
+  changes = [{ select = "h1", text = "b" }]
+"#,
+    );
+    let mut out = 0;
+    for i in 0..2000 {
+        let mut f = facts("https://x/", "2026-11-23T09:00:00+01:00");
+        f.cookies = Some(format!("tailor_id=u{i}"));
+        if matches!(decide(&r, &ctx(&r, &f)).outcomes[0], Outcome::Skipped(Skip::NotInCoverage { .. })) {
+            out += 1;
+        }
+    }
+    assert!((900..1100).contains(&out), "{out} of 2000 outside coverage");
+}
+
+#[test]
+fn conditions_see_the_same_attribute_names_as_the_rules() {
+    let r = rules(
+        r#"
+[segments]
+german_speaking_mobile = { "$and" = [{ language = "de" }, { device = "mobile" }, { "query.utm_source" = { "$regex" = "^news" } }] }
+[[campaign]]
+id = "x"
+audience = ["german_speaking_mobile"]
+  [[campaign.variant]]
+  id = "a"
+  changes = [{ select = "h1", text = "Hallo {{city | du}} aus {{country}}" }]
+"#,
+    );
+    let mut f = facts("https://x/?utm_source=newsletter", "2026-11-23T09:00:00+01:00");
+    f.accept_language = Some("de-CH,de;q=0.9,en;q=0.8".into());
+    f.user_agent = Some("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36".into());
+    f.geo.country = Some("CH".into());
+    let c = Context::build(&f, "tailor_id", "UTC", &FixedOffsetClock(3600));
+    let d = decide(&r, &c);
+    assert!(matches!(d.outcomes[0], Outcome::Assigned(_)), "{:?}", d.outcomes[0]);
+    let plan = Plan::build(&r, &d, &c);
+    assert_eq!(plan.changes[0].action, Action::Text("Hallo du aus CH".into()));
+}
+
+#[test]
+fn rewrite_applies_every_action_type() {
+    let r = rules(
+        r##"
+[[campaign]]
+id = "all"
+  [[campaign.variant]]
+  id = "a"
+  changes = [
+    { select = "#t", text = "<b>&\"" },
+    { select = "#h", html = "<b>bold</b>" },
+    { select = "#a", attr = { href = "/x?a=1&b=2", title = "say \"hi\"" }, remove_attr = "data-old" },
+    { select = "#c", add_class = "new two", remove_class = "old" },
+    { select = "#i", before = "<i>1</i>", after = "<i>2</i>", prepend = "<i>3</i>", append = "<i>4</i>" },
+    { select = "#r", replace = "<p id=\"r2\">replaced</p>" },
+    { select = ".gone", remove = true },
+  ]
+"##,
+    );
+    let page = br#"<html><head></head><body><p id="t">x</p><p id="h">x</p><a id="a" data-old="1" href="/">a</a><p id="c" class="old keep">c</p><p id="i">i</p><div id="r">r</div><div class="gone">g<span>s</span></div><p>end</p></body></html>"#;
+    let f = facts("https://x/", "2026-11-23T09:00:00+01:00");
+    let c = ctx(&r, &f);
+    let plan = Plan::build(&r, &decide(&r, &c), &c);
+    let out = String::from_utf8(tailor::rewrite::rewrite_page(page, &plan, Some("<script id=\"s\"></script>".into())).unwrap()).unwrap();
+    assert_eq!(
+        out,
+        r#"<html><head><script id="s"></script></head><body><p id="t">&lt;b&gt;&amp;"</p><p id="h"><b>bold</b></p><a id="a" href="/x?a=1&amp;b=2" title="say &quot;hi&quot;">a</a><p id="c" class="keep new two">c</p><i>1</i><p id="i"><i>3</i>i<i>4</i></p><i>2</i><p id="r2">replaced</p><p>end</p></body></html>"#
+    );
+}
+
+#[test]
+fn the_state_script_lands_at_the_end_of_head_or_of_the_document() {
+    let plan = Plan::default();
+    let script = Some("<S>".to_string());
+    let with_head = tailor::rewrite::rewrite_page(b"<html><head><title>t</title></head><body>b</body></html>", &plan, script.clone()).unwrap();
+    assert_eq!(with_head, b"<html><head><title>t</title><S></head><body>b</body></html>");
+    let without_head = tailor::rewrite::rewrite_page(b"<p>fragment</p>", &plan, script.clone()).unwrap();
+    assert_eq!(without_head, b"<p>fragment</p><S>");
+    let unclosed_head = tailor::rewrite::rewrite_page(b"<head><title>t</title><body>b", &plan, script).unwrap();
+    assert_eq!(unclosed_head, b"<head><title>t</title><body>b<S>");
+}
+
+#[test]
+fn streaming_in_tiny_chunks_gives_the_same_page() {
+    let r = demo();
+    let page = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/index.html")).unwrap();
+    let mut f = facts("https://shop.example/", "2026-12-03T19:30:00+01:00");
+    f.geo.country = Some("DE".into());
+    f.geo.city = Some("Köln".into());
+    let c = ctx(&r, &f);
+    let plan = Plan::build(&r, &decide(&r, &c), &c);
+    let whole = tailor::rewrite::rewrite_page(&page, &plan, None).unwrap();
+    for chunk in [1, 3, 7, 64, 1000] {
+        let mut rewriter = tailor::rewrite::PageRewriter::new(&plan, None, None).unwrap();
+        let mut out = Vec::new();
+        for piece in page.chunks(chunk) {
+            out.extend(rewriter.push(piece));
+        }
+        out.extend(rewriter.finish().0);
+        assert_eq!(out, whole, "chunk size {chunk}");
+    }
+    assert!(String::from_utf8_lossy(&whole).contains("Willkommen, Köln!"));
+}
