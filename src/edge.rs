@@ -3,9 +3,13 @@
 //!
 //! Thin on purpose: it turns the request and `request.cf` into
 //! [`RequestFacts`], asks the core for a decision and a plan, and streams the
-//! origin's body through [`PageRewriter`]. Anything unexpected (no ruleset, a
-//! response that is not a successful HTML page, a charset the rewriter cannot
-//! handle) returns the origin's response untouched. The JS entry written by
+//! origin's body through workerd's native `HTMLRewriter` with that plan
+//! (measured 2 to 5 times less CPU per request than lol_html compiled into
+//! the wasm, and the module is much smaller; see README). `HTMLRewriter` is
+//! lol_html inside workerd, so `tailor rewrite` (lol_html natively) shows the
+//! same bytes. Anything unexpected (no ruleset, a response that is not a
+//! successful HTML page, a rewriter that cannot be set up) returns the origin's
+//! response untouched. The JS entry written by
 //! `tailor build` additionally catches a trap of this module and then serves
 //! the origin directly, so even a bug here cannot take the site down.
 
@@ -14,10 +18,8 @@ use crate::context::{Context, Geo, RequestFacts};
 use crate::decide::{decide, Decision};
 use crate::model::Ruleset;
 use crate::plan::Plan;
-use crate::rewrite::PageRewriter;
 use crate::state::state_json;
 use crate::time::{parse_rfc3339, LocalTime, ZoneClock};
-use futures_util::StreamExt;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -51,6 +53,64 @@ export function tailor_random_id() {
   return crypto.randomUUID().replaceAll("-", "");
 }
 export function tailor_now_ms() { return Date.now(); }
+function editClasses(current, add, remove) {
+  const classes = (current || "").split(/[\t\n\f\r ]+/).filter((c) => c && !remove.includes(c));
+  for (const c of add) if (!classes.includes(c)) classes.push(c);
+  return classes.join(" ");
+}
+function applyChange(el, change) {
+  const v = change.value, html = { html: true };
+  switch (change.action) {
+    case "text": el.setInnerContent(v, { html: false }); break;
+    case "html": el.setInnerContent(v, html); break;
+    case "attr": for (const [name, value] of Object.entries(v)) el.setAttribute(name, value.replaceAll("&", "&amp;")); break;
+    case "remove_attr": for (const name of v) el.removeAttribute(name); break;
+    case "add_class": el.setAttribute("class", editClasses(el.getAttribute("class"), v, []).replaceAll("&", "&amp;")); break;
+    case "remove_class": if (el.hasAttribute("class")) el.setAttribute("class", editClasses(el.getAttribute("class"), [], v).replaceAll("&", "&amp;")); break;
+    case "before": el.before(v, html); break;
+    case "after": el.after(v, html); break;
+    case "prepend": el.prepend(v, html); break;
+    case "append": el.append(v, html); break;
+    case "replace": el.replace(v, html); break;
+    case "remove": el.remove(); break;
+  }
+}
+// Streams the response through workerd's native HTMLRewriter. Handlers never
+// throw (a throwing handler makes HTMLRewriter cut the page short), and a
+// rewriter that cannot be set up returns undefined: the caller passes the
+// origin response through.
+export function tailor_transform(response, planJson, stateScript, headers) {
+  let transformed;
+  try {
+    const plan = JSON.parse(planJson);
+    let rewriter = new HTMLRewriter();
+    for (const change of plan.changes) {
+      rewriter = rewriter.on(change.select, {
+        element(el) {
+          try { applyChange(el, change); } catch (e) { console.error("tailor: change failed", change.select, e && e.message); }
+        },
+      });
+    }
+    let inserted = false, headSeen = false;
+    rewriter = rewriter.on("head", {
+      element(el) {
+        if (headSeen) return;
+        headSeen = true;
+        try {
+          el.onEndTag((end) => { if (!inserted) { inserted = true; end.before(stateScript, { html: true }); } });
+        } catch (e) { /* no end tag: the document end takes the script */ }
+      },
+    });
+    rewriter = rewriter.onDocument({
+      end(end) { if (!inserted) { inserted = true; end.append(stateScript, { html: true }); } },
+    });
+    transformed = rewriter.transform(response);
+  } catch (e) {
+    console.error("tailor: passing through, rewriter setup failed:", e && e.message);
+    return undefined;
+  }
+  return new Response(transformed.body, { status: response.status, statusText: response.statusText, headers });
+}
 export function tailor_cf_string(cf, key) {
   if (!cf) return undefined;
   const v = cf[key];
@@ -63,6 +123,7 @@ extern "C" {
     fn tailor_random_id() -> String;
     fn tailor_now_ms() -> f64;
     fn tailor_cf_string(cf: &JsValue, key: &str) -> Option<String>;
+    fn tailor_transform(response: &web_sys::Response, plan_json: &str, state_script: &str, headers: &web_sys::Headers) -> Option<web_sys::Response>;
 }
 
 /// Time zones through the runtime's `Intl`: no tz database in the module.
@@ -141,24 +202,13 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
         }
     }
 
-    let mut response = origin_fetch(req, &env).await?;
+    let response = origin_fetch(req, &env).await?;
     if !is_rewritable(&response) || decision.assigned().next().is_none() {
         return Ok(response);
     }
-    let charset = content_type_charset(&response);
     let state = state_json(&rules, &decision, &ctx, true);
     let script = format!("<script type=\"application/json\" id=\"tailor-state\">{}</script>", state.to_json());
-    let rewriter = match PageRewriter::new(&plan, Some(script), charset.as_deref()) {
-        Ok(rewriter) => rewriter,
-        Err(err) => {
-            console_log(&format!("tailor: passing through: {err}"));
-            return Ok(response);
-        }
-    };
-
     let headers = response.headers().clone();
-    let status = response.status_code();
-    let body = response.stream()?;
     let _ = headers.delete("content-length");
     let _ = headers.delete("etag");
     headers.set("cache-control", "private")?;
@@ -166,29 +216,11 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
     if let Some(cookie) = &set_cookie {
         headers.append("set-cookie", cookie)?;
     }
-    let stream = futures_util::stream::unfold(Some((body, rewriter)), |state| async move {
-        let (mut body, mut rewriter) = state?;
-        match body.next().await {
-            Some(Ok(chunk)) => {
-                let out = rewriter.push(&chunk);
-                Some((Ok::<Vec<u8>, worker::Error>(out), Some((body, rewriter))))
-            }
-            Some(Err(err)) => {
-                // The origin broke off: deliver what we have, then the same failure.
-                console_log(&format!("tailor: origin stream failed: {err}"));
-                let (rest, _) = rewriter.finish();
-                Some((Ok(rest), None))
-            }
-            None => {
-                let (rest, bail_out) = rewriter.finish();
-                if let Some(reason) = bail_out {
-                    console_log(&format!("tailor: rewrite bailed out, rest passed through: {reason}"));
-                }
-                Some((Ok(rest), None))
-            }
-        }
-    });
-    Ok(Response::from_stream(stream)?.with_status(status).with_headers(headers))
+    let origin: web_sys::Response = response.into();
+    match tailor_transform(&origin, &plan.to_value(&rules).to_json(), &script, &headers.0) {
+        Some(rewritten) => Ok(Response::from(rewritten)),
+        None => Ok(Response::from(origin)),
+    }
 }
 
 fn console_log(message: &str) {
@@ -234,11 +266,6 @@ fn is_rewritable(response: &Response) -> bool {
         Some(enc) => matches!(enc.trim().to_ascii_lowercase().as_str(), "" | "identity" | "gzip" | "br"),
     };
     status == 200 && html && encoding_ok
-}
-
-fn content_type_charset(response: &Response) -> Option<String> {
-    let ct = response.headers().get("content-type").ok().flatten()?;
-    ct.split(';').find_map(|p| p.trim().strip_prefix("charset=").map(|c| c.trim_matches('"').to_string()))
 }
 
 fn request_facts(req: &Request, dev: bool) -> RequestFacts {
