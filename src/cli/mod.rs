@@ -99,6 +99,10 @@ fn load(path: &str, err: &mut dyn Write) -> Result<Option<Ruleset>, String> {
     Ok(compiled.ruleset)
 }
 
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 fn check(raw: &[String], out: &mut dyn Write) -> Result<i32, String> {
     let args = Args::parse(raw, &["format"], &[]).map_err(usage)?;
     let path = rules_path(&args)?;
@@ -123,13 +127,13 @@ fn check(raw: &[String], out: &mut dyn Write) -> Result<i32, String> {
             if let Some(rules) = &compiled.ruleset {
                 let _ = writeln!(
                     out,
-                    "{path}: ok: {} campaigns, {} segments ({} warnings)",
+                    "{path}: ok: {} campaigns, {} segments, {}",
                     rules.campaigns.len(),
                     rules.segments.len(),
-                    warnings
+                    plural(warnings, "warning")
                 );
             } else {
-                let _ = writeln!(out, "{path}: {errors} errors, {warnings} warnings");
+                let _ = writeln!(out, "{path}: {}, {}", plural(errors, "error"), plural(warnings, "warning"));
             }
         }
         other => return Err(format!("--format must be text or json, not `{other}`")),

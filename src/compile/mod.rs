@@ -39,6 +39,7 @@ const CHANGE_KEYS: &[&str] = &[
     "select", "text", "html", "attr", "remove_attr", "add_class", "remove_class", "before", "after", "prepend",
     "append", "replace", "remove",
 ];
+const FULL_DAY_NAMES: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 /// Deepest nesting of a condition a rule file may use (the decoder allows more).
 const MAX_CONDITION_DEPTH: usize = 32;
 
@@ -457,6 +458,10 @@ impl Compiler<'_> {
             Some(v) if v.len() == 1 && node.get("variant").is_some_and(|n| !has_weights(n)) => CampaignKind::Personalization,
             _ => CampaignKind::Experiment,
         };
+        if kind == CampaignKind::Personalization && (node.get("coverage").is_some() || node.get("seed").is_some()) {
+            let span = node.get("coverage").or_else(|| node.get("seed")).map_or(node.span, |n| n.span);
+            self.warn(span, format!("{what} has one variant and no weights, so it is not an A/B test: `coverage` and `seed` have no effect; give the variant a `weight` to make it one"));
+        }
         if kind == CampaignKind::Experiment && coverage == 0.0 {
             self.warn(node.get("coverage").map_or(node.span, |n| n.span), format!("{what} has coverage 0: no visitor will ever enter it"));
         }
@@ -528,7 +533,7 @@ impl Compiler<'_> {
                 let bits = match day_lower.as_str() {
                     "weekdays" => 0b0011111,
                     "weekend" => 0b1100000,
-                    d => match DAY_NAMES.iter().position(|name| *name == d || d.len() > 3 && d.starts_with(name)) {
+                    d => match DAY_NAMES.iter().position(|name| *name == d || FULL_DAY_NAMES.iter().any(|full| full.starts_with(name) && *full == d)) {
                         Some(i) => 1 << i,
                         None => {
                             self.error(span, format!("`{day}` is not a day: use mon, tue, wed, thu, fri, sat, sun, weekdays or weekend"));
@@ -727,6 +732,11 @@ impl Compiler<'_> {
                 ok = false;
                 continue;
             }
+            if name == "srcdoc" {
+                self.error(entry.key_span, "`srcdoc` would let text become a whole document; use `html` on the element instead");
+                ok = false;
+                continue;
+            }
             if name.starts_with("on") {
                 self.error(entry.key_span, format!("`{name}` is an event handler attribute; rules may not add script"));
                 ok = false;
@@ -822,6 +832,11 @@ fn pages_overlap(a: &Campaign, b: &Campaign) -> bool {
 
 /// Why an attribute path does not exist, or `None` if it does.
 fn attribute_problem(path: &str, site: &Option<Site>) -> Option<String> {
+    if ATTRIBUTE_PREFIXES.contains(&path) {
+        // `cookie.tier = "gold"` unquoted in TOML is a nested table: it would
+        // compare the whole cookie jar.
+        return Some(format!("`{path}` alone is every {path} at once; name one in quotes, like `\"{path}.NAME\" = …`"));
+    }
     let root = path.split('.').next().unwrap_or(path);
     if ATTRIBUTES.contains(&path) || ATTRIBUTE_PREFIXES.contains(&root) {
         return None;
