@@ -22,6 +22,8 @@ dev: setup site
 ## test: every test (unit, conformance, CLI, corpus, worker in workerd).
 test: setup-browser site
 	$(CARGO) test --all-targets
+	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(HOME)/.cargo/bin/wasm-bindgen-test-runner \
+	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features browser --test browser_wasm
 	node --test --test-concurrency=1 tests/edge/
 
 setup:
@@ -34,8 +36,20 @@ $(ENGINE)/worker/index_bg.wasm: $(ENGINE_SOURCES)
 	$(TOOLS) $(HOME)/.cargo/bin/worker-build --release --out-dir $(ENGINE)/worker -- --no-default-features --features edge
 	@touch $@
 
-## engine: the prebuilt wasm engine (cargo; only when the Rust code changes).
-engine: $(ENGINE)/worker/index_bg.wasm
+WASM_FEATURES := --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue --enable-mutable-globals
+BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
+
+# The browser engine: wasm-bindgen's web glue, wasm-opt -Oz, and the loader
+# (pkg-template/src) bundled by esbuild as a script-tag IIFE and an ES module.
+$(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-template -type f)
+	$(CARGO) build --lib --release --target wasm32-unknown-unknown --no-default-features --features browser
+	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser --out-name tailor_engine $(BROWSER_WASM)
+	node_modules/.bin/wasm-opt -Oz $(WASM_FEATURES) --strip-debug --strip-producers -o $@ $@
+	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning
+	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
+
+## engine: the prebuilt wasm engines (cargo; only when the Rust code changes).
+engine: $(ENGINE)/worker/index_bg.wasm $(ENGINE)/browser/tailor_engine_bg.wasm
 
 $(TAILOR): $(ENGINE_SOURCES)
 	$(CARGO) build --bin tailor

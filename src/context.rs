@@ -165,8 +165,12 @@ impl Context {
         if let Some(id) = &visitor_id {
             attrs.insert("id", Value::String(id.clone()));
         }
-        for (name, value) in &facts.custom {
-            attrs.insert(name, value.clone());
+        // Custom attributes come from the page: they may add names, never
+        // overwrite what the platform measured (device, geo, cookies...).
+        for (name, value) in facts.custom.iter().take(MAX_PAIRS) {
+            if attrs.get(name).is_none() {
+                attrs.insert(name, value.clone());
+            }
         }
 
         Context {

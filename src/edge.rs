@@ -15,11 +15,12 @@
 
 use crate::codec;
 use crate::context::{Context, Geo, RequestFacts};
-use crate::decide::{decide, Decision};
+use crate::decide::decide;
 use crate::model::Ruleset;
 use crate::plan::Plan;
-use crate::state::state_json;
-use crate::time::{parse_rfc3339, LocalTime, ZoneClock};
+use crate::intl::IntlClock;
+use crate::state::{state_json, visitor_cookie};
+use crate::time::parse_rfc3339;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -27,24 +28,6 @@ use wasm_bindgen::JsCast;
 use worker::{event, Env, Headers, Request, Response};
 
 #[wasm_bindgen(inline_js = r#"
-const formatters = new Map();
-export function tailor_local_parts(zone, epochMs) {
-  try {
-    let f = formatters.get(zone);
-    if (!f) {
-      f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric",
-        month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", weekday: "short" });
-      if (formatters.size > 64) formatters.clear();
-      formatters.set(zone, f);
-    }
-    const p = {};
-    for (const part of f.formatToParts(new Date(epochMs))) p[part.type] = part.value;
-    const wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(p.weekday);
-    return [Number(p.year), Number(p.month), Number(p.day), Number(p.hour) % 24, Number(p.minute), wd];
-  } catch (e) {
-    return undefined;
-  }
-}
 export function tailor_rules() {
   const r = globalThis.__TAILOR_RULES__;
   return r ? new Uint8Array(r) : undefined;
@@ -118,32 +101,11 @@ export function tailor_cf_string(cf, key) {
 }
 "#)]
 extern "C" {
-    fn tailor_local_parts(zone: &str, epoch_ms: f64) -> Option<Vec<f64>>;
     fn tailor_rules() -> Option<Vec<u8>>;
     fn tailor_random_id() -> String;
     fn tailor_now_ms() -> f64;
     fn tailor_cf_string(cf: &JsValue, key: &str) -> Option<String>;
     fn tailor_transform(response: &web_sys::Response, plan_json: &str, state_script: &str, headers: &web_sys::Headers) -> Option<web_sys::Response>;
-}
-
-/// Time zones through the runtime's `Intl`: no tz database in the module.
-struct IntlClock;
-
-impl ZoneClock for IntlClock {
-    fn local_time(&self, zone: &str, epoch_seconds: i64) -> Option<LocalTime> {
-        let p = tailor_local_parts(zone, epoch_seconds as f64 * 1000.0)?;
-        if p.len() != 6 || p.iter().any(|v| !v.is_finite()) || p[5] < 0.0 {
-            return None;
-        }
-        Some(LocalTime {
-            year: p[0] as i32,
-            month: p[1] as u8,
-            day: p[2] as u8,
-            hour: p[3] as u8,
-            minute: p[4] as u8,
-            weekday: p[5] as u8,
-        })
-    }
 }
 
 thread_local! {
@@ -188,7 +150,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
     let ctx = Context::build(&facts, &rules.site.visitor_cookie, &rules.site.timezone, &IntlClock);
     let decision = decide(&rules, &ctx);
     let plan = Plan::build(&rules, &decision, &ctx);
-    let set_cookie = cookie_to_set(&rules, &decision, &ctx, &facts);
+    let set_cookie = visitor_cookie(&rules, &decision, &ctx);
 
     if let Some((_, target)) = &plan.redirect {
         if let Some(location) = safe_redirect(target, &facts.url, &rules.site.redirect_hosts) {
@@ -334,17 +296,6 @@ fn fixed_offset_zone(offset_seconds: i64) -> String {
     }
     let hours = offset_seconds / 3600;
     format!("Etc/GMT{}{}", if hours > 0 { "-" } else { "+" }, hours.abs())
-}
-
-/// The visitor cookie to set, when an A/B test needed an id the visitor did
-/// not have yet. Crawlers never get one.
-fn cookie_to_set(rules: &Ruleset, decision: &Decision, ctx: &Context, facts: &RequestFacts) -> Option<String> {
-    if !ctx.visitor_id_is_new || !decision.used_visitor_id() || ctx.device() == "bot" {
-        return None;
-    }
-    let id = ctx.visitor_id.as_deref()?;
-    let _ = facts;
-    Some(format!("{}={id}; Path=/; Max-Age=31536000; SameSite=Lax; Secure", rules.site.visitor_cookie))
 }
 
 /// Resolves a redirect target against the page URL and keeps it on the

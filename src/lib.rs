@@ -14,6 +14,7 @@ pub mod context;
 pub mod decide;
 pub mod glob;
 pub mod html;
+pub mod json;
 pub mod model;
 pub mod plan;
 pub mod state;
@@ -26,8 +27,12 @@ pub mod value;
 pub mod compile;
 #[cfg(feature = "rewrite")]
 pub mod rewrite;
+#[cfg(feature = "browser")]
+pub mod browser;
 #[cfg(feature = "edge")]
 mod edge;
+#[cfg(any(feature = "edge", feature = "browser"))]
+mod intl;
 
 pub use context::Context;
 pub use decide::{decide, Decision};

@@ -8,6 +8,9 @@ use crate::decide::{Decision, Via};
 use crate::model::Ruleset;
 use crate::value::Value;
 
+/// How long the visitor cookie lives: a year, as A/B tests need stable arms.
+pub const VISITOR_COOKIE_MAX_AGE: u32 = 31_536_000;
+
 /// Version of the state format, bumped on incompatible change.
 pub const STATE_VERSION: f64 = 1.0;
 
@@ -52,4 +55,15 @@ pub fn via_name(via: Via) -> &'static str {
         Via::BotControl => "bot",
         Via::Forced => "forced",
     }
+}
+
+/// The `Set-Cookie` value (or `document.cookie` assignment) that stores a
+/// visitor id made for this request, when an A/B test needed it. Crawlers
+/// never get one.
+pub fn visitor_cookie(rules: &Ruleset, decision: &Decision, ctx: &Context) -> Option<String> {
+    if !ctx.visitor_id_is_new || !decision.used_visitor_id() || ctx.device() == "bot" {
+        return None;
+    }
+    let id = ctx.visitor_id.as_deref()?;
+    Some(format!("{}={id}; Path=/; Max-Age={VISITOR_COOKIE_MAX_AGE}; SameSite=Lax; Secure", rules.site.visitor_cookie))
 }

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The `tailor` command line, run as a user runs it.
 
 use std::path::{Path, PathBuf};

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Every page of the shared corpus through `tailor rewrite` with a rule that
 //! changes one element: the element changes, every other byte stays as it was.
 

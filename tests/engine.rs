@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The core engine end to end on the host: compile -> encode -> decode ->
 //! decide -> plan, with properties the edge and the browser rely on.
 

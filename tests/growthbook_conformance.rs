@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Runs GrowthBook's shared SDK test vectors (spec 0.8.0) against the
 //! condition and bucketing code. Every case of every section must pass, and
 //! every section must run as many cases as the file holds.

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Property tests: hostile or random input never panics, and core invariants
 //! hold for arbitrary data.
 

@@ -18,6 +18,8 @@ pub struct Report {
     pub ruleset_bytes: usize,
     pub worker_wasm: PathBuf,
     pub worker_wasm_bytes: usize,
+    /// Size of the browser wasm, when the engine has a browser part.
+    pub browser_wasm_bytes: Option<usize>,
 }
 
 pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path) -> Result<Report, String> {
@@ -43,7 +45,54 @@ pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path) -> Result<Rep
     write_if_changed(&worker_wasm, &wasm)?;
     write_if_changed(&worker_out.join("worker.mjs"), WORKER_ENTRY.as_bytes())?;
     write_if_changed(&out.join("rules.bin"), &ruleset)?;
-    Ok(Report { ruleset_bytes: ruleset.len(), worker_wasm, worker_wasm_bytes: wasm.len() })
+    let browser = write_browser(rules, &ruleset, &engine.join("browser"), &out.join("browser"))?;
+    Ok(Report { ruleset_bytes: ruleset.len(), worker_wasm, worker_wasm_bytes: wasm.len(), browser_wasm_bytes: browser })
+}
+
+/// `DIR/browser/`: the npm package of the script tag (built from
+/// pkg-template/ with the engine), its wasm with the rules inside, and the
+/// anti-flicker snippet for this ruleset.
+fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path) -> Result<Option<usize>, String> {
+    let engine_wasm = engine.join("tailor_engine_bg.wasm");
+    let Ok(wasm) = fs::read(&engine_wasm) else {
+        // An engine built without the browser part: the worker alone is fine.
+        return Ok(None);
+    };
+    let wasm = with_custom_section(&wasm, codec::SECTION_NAME, ruleset)?;
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    for entry in fs::read_dir(engine).map_err(|e| format!("cannot list {}: {e}", engine.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        // The wasm-bindgen glue is bundled into tailor.js / tailor.mjs.
+        if name_str.starts_with("tailor_engine") || !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            continue;
+        }
+        write_if_changed(&out.join(&name), &fs::read(entry.path()).map_err(|e| e.to_string())?)?;
+    }
+    write_if_changed(&out.join("tailor.wasm"), &wasm)?;
+    write_if_changed(&out.join("snippet.html"), anti_flicker_snippet(rules, 800).as_bytes())?;
+    Ok(Some(wasm.len()))
+}
+
+/// The optional snippet for the page's `<head>`: hides only the elements
+/// some campaign may change until the script has applied its changes (it
+/// removes `#tailor-hide`), and never longer than `timeout_ms`.
+pub fn anti_flicker_snippet(rules: &Ruleset, timeout_ms: u32) -> String {
+    let mut selectors: Vec<&str> = Vec::new();
+    for change in rules.campaigns.iter().flat_map(|c| &c.variants).flat_map(|v| &v.changes) {
+        if !selectors.contains(&change.selector.as_str()) {
+            selectors.push(&change.selector);
+        }
+    }
+    let style = if selectors.is_empty() {
+        String::new()
+    } else {
+        format!("<style id=\"tailor-hide\">{}{{visibility:hidden!important}}</style>\n", selectors.join(",").replace('<', "\\3c "))
+    };
+    format!(
+        "{style}<script>setTimeout(function(){{var s=document.getElementById(\"tailor-hide\");s&&s.remove()}},{timeout_ms})</script>\n<script src=\"/tailor/tailor.js\" data-timeout=\"{timeout_ms}\" async></script>\n"
+    )
 }
 
 /// Skipping identical writes keeps `wrangler dev`'s file watcher from

@@ -153,9 +153,10 @@ fn build(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i32
     let started = std::time::Instant::now();
     let Some(rules) = load(path, err)? else { return Ok(1) };
     let report = artifact::write_artifacts(&rules, std::path::Path::new(&engine), std::path::Path::new(out_dir))?;
+    let browser = report.browser_wasm_bytes.map_or(String::new(), |b| format!(", {out_dir}/browser/tailor.wasm ({b} B)"));
     let _ = writeln!(
         out,
-        "built {out_dir}: ruleset {} B in {} ({} B) in {} ms",
+        "built {out_dir}: ruleset {} B in {} ({} B){browser} in {} ms",
         report.ruleset_bytes,
         report.worker_wasm.display(),
         report.worker_wasm_bytes,

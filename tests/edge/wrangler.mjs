@@ -23,7 +23,7 @@ function freePort() {
 }
 
 /** Starts wrangler dev; resolves to { url, stop, logs() }. */
-export async function startWorker({ vars = {}, config = "wrangler.toml" } = {}) {
+export async function startWorker({ vars = {}, config = "tests/edge/wrangler.test.toml" } = {}) {
   const port = await freePort();
   const args = ["dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1",
     "--show-interactive-dev-session=false", "--log-level", "info"];

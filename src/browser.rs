@@ -1,0 +1,131 @@
+//! The browser engine: the same decision as the edge, for the script tag.
+//!
+//! The JS loader (pkg-template/) gathers the visitor's facts from
+//! `navigator`, `document` and `Intl`, passes them here as one JSON string,
+//! and applies the returned plan to the DOM. Decoding, context building,
+//! decision, plan and templates are the core's, so a visitor gets the same
+//! variant at the edge and in the browser.
+
+use crate::codec;
+use crate::context::{Context, Geo, RequestFacts};
+use crate::decide::{decide, Outcome, SkipDisplay};
+use crate::intl::IntlClock;
+use crate::json;
+use crate::model::Ruleset;
+use crate::plan::Plan;
+use crate::state::{state_json, via_name, visitor_cookie};
+use crate::value::Value;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static RULES: RefCell<Option<Ruleset>> = const { RefCell::new(None) };
+}
+
+/// Loads the ruleset (the module's `tailor.rules` custom section, read by the
+/// loader). Returns an error message, or `undefined` on success.
+#[wasm_bindgen]
+pub fn load(rules: &[u8]) -> Option<String> {
+    match codec::decode(rules) {
+        Ok(decoded) => {
+            RULES.with(|r| *r.borrow_mut() = Some(decoded));
+            None
+        }
+        Err(err) => Some(err.to_string()),
+    }
+}
+
+/// The visitor cookie's name, so the loader can read it before deciding.
+#[wasm_bindgen]
+pub fn cookie_name() -> String {
+    RULES.with(|r| r.borrow().as_ref().map_or_else(|| "tailor_id".to_string(), |r| r.site.visitor_cookie.clone()))
+}
+
+/// Decides for the facts (JSON, see the loader) and returns JSON:
+/// `{visitor, setCookie, decisions, plan, state, campaigns}` or `{error}`.
+#[wasm_bindgen]
+pub fn decide_json(facts_json: &str) -> String {
+    RULES.with(|r| {
+        let rules = r.borrow();
+        let Some(rules) = rules.as_ref() else { return error("no ruleset loaded") };
+        let facts = match json::parse(facts_json) {
+            Ok(v) => facts_from(&v),
+            Err(e) => return error(&e.to_string()),
+        };
+        let ctx = Context::build(&facts, &rules.site.visitor_cookie, &rules.site.timezone, &IntlClock);
+        let decision = decide(rules, &ctx);
+        let plan = Plan::build(rules, &decision, &ctx);
+        let mut out = Value::Object(Vec::new());
+        out.insert("visitor", ctx.visitor_id.clone().map_or(Value::Null, Value::String));
+        out.insert("setCookie", visitor_cookie(rules, &decision, &ctx).map_or(Value::Null, Value::String));
+        let state = state_json(rules, &decision, &ctx, false);
+        out.insert("decisions", state.get("decisions").cloned().unwrap_or(Value::Array(Vec::new())));
+        out.insert("plan", plan.to_value(rules));
+        out.insert("state", state);
+        let campaigns = rules
+            .campaigns
+            .iter()
+            .zip(&decision.outcomes)
+            .map(|(campaign, outcome)| {
+                let mut c = Value::Object(Vec::new());
+                c.insert("id", Value::String(campaign.id.clone()));
+                match outcome {
+                    Outcome::Assigned(a) => {
+                        c.insert("matched", Value::Bool(true));
+                        c.insert("variant", Value::String(campaign.variants[a.variant].id.clone()));
+                        c.insert("via", via_name(a.via).into());
+                    }
+                    Outcome::Skipped(skip) => {
+                        c.insert("matched", Value::Bool(false));
+                        c.insert("reason", Value::String(SkipDisplay { skip, rules }.to_string()));
+                    }
+                }
+                c
+            })
+            .collect();
+        out.insert("campaigns", Value::Array(campaigns));
+        out.to_json()
+    })
+}
+
+fn error(message: &str) -> String {
+    let mut out = Value::Object(Vec::new());
+    out.insert("error", message.into());
+    out.to_json()
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn facts_from(v: &Value) -> RequestFacts {
+    let geo = v.get("geo").cloned().unwrap_or_default();
+    RequestFacts {
+        url: text(v, "url").unwrap_or_default(),
+        user_agent: text(v, "userAgent"),
+        ch_mobile: text(v, "chMobile"),
+        ch_platform: text(v, "chPlatform"),
+        ch_brands: text(v, "chBrands"),
+        cookies: text(v, "cookies"),
+        accept_language: text(v, "languages"),
+        referrer: text(v, "referrer"),
+        headers: Vec::new(),
+        geo: Geo {
+            country: text(&geo, "country"),
+            region: text(&geo, "region"),
+            city: text(&geo, "city"),
+            continent: text(&geo, "continent"),
+            eu: geo.get("eu").and_then(|e| match e {
+                Value::Bool(b) => Some(*b),
+                _ => None,
+            }),
+            timezone: text(&geo, "timezone"),
+        },
+        now: v.get("now").and_then(Value::as_f64).map_or(0, |ms| (ms / 1000.0).floor() as i64),
+        fresh_visitor_id: text(v, "freshVisitorId"),
+        custom: match v.get("custom") {
+            Some(Value::Object(entries)) => entries.clone(),
+            _ => Vec::new(),
+        },
+    }
+}
