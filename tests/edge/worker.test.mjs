@@ -147,3 +147,39 @@ test("without TAILOR_DEV the x-tailor-* headers are ignored", async () => {
     await prod.stop();
   }
 });
+
+test("with ORIGIN set the worker proxies that site and personalizes its pages", async () => {
+  const { createServer } = await import("node:http");
+  const page = await readFile(path.join(root, "www/index.html"));
+  const seen = [];
+  const origin = createServer((req, res) => {
+    seen.push({ url: req.url, ua: req.headers["user-agent"], method: req.method });
+    if (req.url.startsWith("/api")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ echo: req.url }));
+    } else if (req.url === "/broken") {
+      res.writeHead(500, { "content-type": "text/html" });
+      res.end("<h1 id=hero>origin error</h1>");
+    } else {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(page);
+    }
+  });
+  await new Promise((r) => origin.listen(0, "127.0.0.1", r));
+  const originUrl = `http://127.0.0.1:${origin.address().port}`;
+  const proxy = await startWorker({ vars: { TAILOR_DEV: "1", ORIGIN: originUrl } });
+  try {
+    const res = await fetch(proxy.url + "/?utm=1", { headers: { "x-tailor-country": "CH", "x-tailor-city": "Basel", "user-agent": DESKTOP } });
+    const body = await res.text();
+    assert.match(body, /<h1>Willkommen, Basel!<\/h1>/);
+    assert.ok(seen.some((s) => s.url === "/?utm=1" && s.ua === DESKTOP), "path, query and headers reach the origin");
+    const api = await fetch(proxy.url + "/api/x?y=2", { headers: { "x-tailor-country": "CH" } });
+    assert.deepEqual(await api.json(), { echo: "/api/x?y=2" });
+    const broken = await fetch(proxy.url + "/broken", { headers: { "x-tailor-country": "CH" } });
+    assert.equal(broken.status, 500);
+    assert.equal(await broken.text(), "<h1 id=hero>origin error</h1>");
+  } finally {
+    await proxy.stop();
+    origin.close();
+  }
+});
