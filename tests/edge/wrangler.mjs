@@ -26,7 +26,7 @@ function freePort() {
 export async function startWorker({ vars = {}, config = "tests/edge/wrangler.test.toml" } = {}) {
   const port = await freePort();
   const args = ["dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1",
-    "--show-interactive-dev-session=false", "--log-level", "info"];
+    "--show-interactive-dev-session=false", "--log-level", "log"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(path.join(root, "node_modules/.bin/wrangler"), args, {
     cwd: root,
