@@ -40,7 +40,8 @@ pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
             let mut s = String::with_capacity(seed.len() + value.len());
             s.push_str(seed);
             s.push_str(value);
-            let first = fnv32a(&s).to_string();
+            let mut first = String::with_capacity(10);
+            crate::value::push_uint(fnv32a(&s).into(), &mut first);
             Some(f64::from(fnv32a(&first) % 10000) / 10000.0)
         }
         _ => None,

@@ -30,6 +30,9 @@
 //! non-ASCII letters (`[À-Ö]`) are not case-folded.
 
 use crate::value::Value;
+#[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+use crate::jsrt::Regex;
+#[cfg(feature = "regex")]
 use regex_lite::Regex;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -398,6 +401,9 @@ fn pointer_segments(pointer: &str) -> Vec<String> {
 /// The JSON pointer of a path of keys.
 fn pointer(path: &[String]) -> String {
     let mut out = String::new();
+    if LEAN {
+        return out;
+    }
     for part in path {
         out.push('/');
         for c in part.chars() {
@@ -551,12 +557,25 @@ fn is_operator_object(entries: &[(String, Value)]) -> bool {
 impl Compiler {
     /// Appends a path segment; returns the length to truncate back to.
     fn enter(&mut self, key: &str) -> usize {
+        // The lean browser build only evaluates: no issues, no paths.
+        if LEAN {
+            return 0;
+        }
         self.path.push(key.to_string());
         self.path.len() - 1
     }
 
+    fn enter_index(&mut self, i: usize) -> usize {
+        if LEAN {
+            return 0;
+        }
+        self.enter(&i.to_string())
+    }
+
     fn bad_operand(&mut self, op: &str, expected: &'static str) {
-        self.issues.push(ConditionIssue::BadOperand { path: pointer(&self.path), operator: op.into(), expected });
+        if !LEAN {
+            self.issues.push(ConditionIssue::BadOperand { path: pointer(&self.path), operator: op.into(), expected });
+        }
     }
 
     fn doc(&mut self, v: &Value) -> Result<Doc, ConditionError> {
@@ -601,7 +620,7 @@ impl Compiler {
         };
         let mut docs = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let mark = self.enter(&i.to_string());
+            let mark = self.enter_index(i);
             docs.push(self.doc(item)?);
             self.path.truncate(mark);
         }
@@ -611,7 +630,7 @@ impl Compiler {
     /// `fold`: the test is an item of `$alli`, so a string is compared lower-cased.
     fn test(&mut self, v: &Value, fold: bool) -> Result<Test, ConditionError> {
         Ok(match v {
-            Value::String(s) if fold => Test::Str(s.to_lowercase().into()),
+            Value::String(s) if fold => Test::Str(to_lowercase(s).into()),
             Value::String(s) => Test::Str(s.as_str().into()),
             Value::Number(n) => Test::Num(*n),
             Value::Bool(b) => Test::Bool(*b),
@@ -682,7 +701,7 @@ impl Compiler {
                     Value::Array(items) => {
                         let mut tests = Vec::with_capacity(items.len());
                         for (i, item) in items.iter().enumerate() {
-                            let mark = self.enter(&i.to_string());
+                            let mark = self.enter_index(i);
                             tests.push(self.test(item, fold)?);
                             self.path.truncate(mark);
                         }
@@ -703,7 +722,7 @@ impl Compiler {
                 let re = match arg {
                     Value::String(pattern) => match js_regex(pattern, fold) {
                         Ok(re) => Some(re),
-                        Err(error) => {
+                        Err(error) if !LEAN => {
                             self.issues.push(ConditionIssue::InvalidRegex {
                                 path: pointer(&self.path),
                                 pattern: pattern.clone(),
@@ -711,6 +730,7 @@ impl Compiler {
                             });
                             None
                         }
+                        Err(_) => None,
                     },
                     _ => {
                         self.bad_operand(op, "a string");
@@ -727,7 +747,9 @@ impl Compiler {
                 Op::Type(name.into())
             }
             _ => {
-                self.issues.push(ConditionIssue::UnknownOperator { path: pointer(&self.path), operator: op.into() });
+                if !LEAN {
+                    self.issues.push(ConditionIssue::UnknownOperator { path: pointer(&self.path), operator: op.into() });
+                }
                 Op::Unknown(op.into())
             }
         })
@@ -737,9 +759,18 @@ impl Compiler {
 /// GrowthBook's `caseFold`: strings lower-cased, everything else as is.
 fn fold_value(v: &Value) -> Value {
     match v {
-        Value::String(s) => Value::String(s.to_lowercase()),
+        Value::String(s) => Value::String(to_lowercase(s)),
         other => other.clone(),
     }
+}
+
+/// JavaScript's `toLowerCase` (Rust's `to_lowercase` follows the same
+/// Unicode mappings, final sigma included; the lean browser build asks JS).
+fn to_lowercase(s: &str) -> String {
+    #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+    return crate::jsrt::to_lowercase(s);
+    #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+    s.to_lowercase()
 }
 
 fn prim(v: &Value) -> Prim {
@@ -751,6 +782,10 @@ fn prim(v: &Value) -> Prim {
         None => Prim::Num(to_number(v)),
     }
 }
+
+/// The script-tag build (regexes and some text on the browser's JS): it
+/// only decodes and evaluates conditions, so lint paths are not tracked.
+const LEAN: bool = cfg!(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")));
 
 // --------------------------------------------------------------- evaluating
 
@@ -852,7 +887,7 @@ fn array_index(key: &str) -> Option<usize> {
 fn js_key_order(entries: &[(String, Value)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     if entries.iter().any(|(k, _)| array_index(k).is_some()) {
-        order.sort_by_key(|&i| match array_index(&entries[i].0) {
+        crate::decide::stable_sort_by_key(&mut order, |&i| match array_index(&entries[i].0) {
             Some(n) => (0, n),
             None => (1, i),
         });
@@ -948,7 +983,7 @@ fn lower_eq(a: &str, lower: &str) -> bool {
     if a.is_ascii() {
         a.len() == lower.len() && a.bytes().zip(lower.bytes()).all(|(x, y)| x.to_ascii_lowercase() == y)
     } else {
-        a.to_lowercase() == lower
+        to_lowercase(a) == lower
     }
 }
 
@@ -1106,7 +1141,7 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     if !unsigned.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
         return f64::NAN;
     }
-    s.parse().unwrap_or(f64::NAN)
+    crate::value::parse_f64(s).unwrap_or(f64::NAN)
 }
 
 /// The input of `paddedVersionString`: numbers as their string, non-empty
@@ -1314,6 +1349,7 @@ fn literal_regex(src: &str, fold: bool) -> Option<Op> {
 /// letters; it rejects `(?i)` and `a**`. The pattern is rewritten so both
 /// engines agree; what cannot be expressed (backreferences, look-around)
 /// is an error, as is anything JavaScript itself rejects.
+#[cfg(feature = "regex")]
 pub fn js_regex(source: &str, case_insensitive: bool) -> Result<Regex, String> {
     let mut out = String::with_capacity(source.len() + 8);
     if case_insensitive {
@@ -1323,9 +1359,40 @@ pub fn js_regex(source: &str, case_insensitive: bool) -> Result<Regex, String> {
     Regex::new(&out).map_err(|e| e.to_string())
 }
 
+/// The lean browser build: the translation only checks the pattern (what
+/// it refuses never matches, as natively), then the browser's own `RegExp`
+/// runs the source, as GrowthBook's SDK does.
+#[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+pub fn js_regex(source: &str, case_insensitive: bool) -> Result<Regex, String> {
+    let mut out = String::new();
+    translate(source, false, &mut out).map_err(String::from)?;
+    Regex::new(source, case_insensitive).ok_or_else(|| "invalid regular expression".to_string())
+}
+
+/// Built without a regex engine: every regex is refused (never matches).
+#[cfg(not(any(feature = "regex", all(target_arch = "wasm32", feature = "browser"))))]
+#[derive(Debug, Clone)]
+pub enum Regex {}
+
+#[cfg(not(any(feature = "regex", all(target_arch = "wasm32", feature = "browser"))))]
+impl Regex {
+    fn is_match(&self, _: &str) -> bool {
+        match *self {}
+    }
+}
+
+#[cfg(not(any(feature = "regex", all(target_arch = "wasm32", feature = "browser"))))]
+pub fn js_regex(source: &str, _case_insensitive: bool) -> Result<Regex, String> {
+    let mut out = String::new();
+    translate(source, false, &mut out).map_err(String::from)?;
+    Err("built without regex support".to_string())
+}
+
 type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
 
 fn translate(src: &str, fold: bool, out: &mut String) -> Result<(), &'static str> {
+    // Without regex-lite the output is not used: keep the case tables out.
+    let fold = fold && cfg!(feature = "regex");
     let mut it = src.chars().peekable();
     // Whether the previous token can take a quantifier.
     let mut atom = false;
@@ -1429,6 +1496,7 @@ const JS_SPACE: &str = r"\t\n\x0B\x0C\r \xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{
 const JS_NON_SPACE: &str = r"\x00-\x08\x0E-\x1F\x21-\x9F\xA1-\x{167F}\x{1681}-\x{1FFF}\x{200B}-\x{2027}\x{202A}-\x{202E}\x{2030}-\x{205E}\x{2060}-\x{2FFF}\x{3001}-\x{FEFE}\x{FF00}-\x{10FFFF}";
 
 fn literal(c: char, fold: bool, out: &mut String) {
+    let fold = fold && cfg!(feature = "regex");
     if matches!(
         c,
         '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-' | '~'
@@ -1582,6 +1650,7 @@ fn escape(e: char, it: &mut Chars, in_class: bool) -> Result<Esc, &'static str> 
 }
 
 fn class(it: &mut Chars, fold: bool, out: &mut String) -> Result<(), &'static str> {
+    let fold = fold && cfg!(feature = "regex");
     let negated = it.peek() == Some(&'^');
     if negated {
         it.next();
@@ -1735,6 +1804,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "regex")]
     fn regex_translation() {
         let m = |p: &str, s: &str| js_regex(p, false).unwrap().is_match(s);
         assert!(m("a{", "a{"));

@@ -264,7 +264,7 @@ pub fn primary_language(accept_language: &str) -> Option<String> {
         }
         let q = parts
             .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.trim().parse::<f32>().ok())
+            .and_then(|q| crate::value::parse_f32(q.trim()))
             .unwrap_or(1.0);
         if best.is_none_or(|(_, best_q)| q > best_q) {
             best = Some((tag, q));

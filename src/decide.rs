@@ -83,7 +83,7 @@ pub fn decide_with(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Dec
     let mut outcomes: Vec<Option<Outcome>> = vec![None; rules.campaigns.len()];
     // Highest priority first; a stable sort keeps source order among equals.
     let mut order: Vec<usize> = (0..rules.campaigns.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(rules.campaigns[i].priority));
+    stable_sort_by_key(&mut order, |&i| std::cmp::Reverse(rules.campaigns[i].priority));
     let mut groups_taken: Vec<(&str, usize)> = Vec::new();
     let is_bot = ctx.device() == "bot";
 
@@ -246,7 +246,12 @@ impl fmt::Display for SkipDisplay<'_> {
                 write!(f, "group `{group}` already given to campaign `{by}`")
             }
             Skip::NoVisitorId => f.write_str("A/B test needs a visitor id and there is none"),
-            Skip::NotInCoverage { bucket } => write!(f, "bucket {bucket:.4} is outside the test's coverage"),
+            Skip::NotInCoverage { bucket } => {
+                let mut text = String::from("bucket ");
+                crate::value::push_fixed4(*bucket, &mut text);
+                text.push_str(" is outside the test's coverage");
+                f.write_str(&text)
+            }
             Skip::Disabled => f.write_str("personalization is off for this view"),
         }
     }
@@ -255,5 +260,23 @@ impl fmt::Display for SkipDisplay<'_> {
 /// RFC 3339 in UTC, for reasons shown to people.
 pub fn format_epoch(epoch: i64) -> String {
     let t = LocalTime::at_offset(epoch, 0);
-    format!("{}T{:02}:{:02}:{:02}Z", t.date_string(), t.hour, t.minute, epoch.rem_euclid(60))
+    let mut out = t.date_string();
+    for (sep, n) in [('T', i64::from(t.hour)), (':', i64::from(t.minute)), (':', epoch.rem_euclid(60))] {
+        out.push(sep);
+        crate::value::push_padded(n, 2, &mut out);
+    }
+    out.push('Z');
+    out
+}
+
+/// A stable sort for the short lists of the engine (campaigns, object
+/// keys): the same order as `sort_by_key`, without its code size.
+pub(crate) fn stable_sort_by_key<T, K: Ord>(items: &mut [T], mut key: impl FnMut(&T) -> K) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && key(&items[j - 1]) > key(&items[j]) {
+            items.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }

@@ -108,7 +108,7 @@ impl Parser<'_> {
                     self.i += 1;
                 }
                 let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|_| self.err())?;
-                text.parse::<f64>().map(Value::Number).map_err(|_| JsonError { offset: start })
+                crate::value::parse_f64(text).map(Value::Number).ok_or(JsonError { offset: start })
             }
             _ => Err(self.err()),
         }

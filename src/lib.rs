@@ -33,6 +33,10 @@ pub mod browser;
 mod edge;
 #[cfg(any(feature = "edge", feature = "browser"))]
 mod intl;
+#[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+mod jsrt;
+#[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+mod lean_alloc;
 
 pub use context::Context;
 pub use decide::{decide, Decision};

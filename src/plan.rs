@@ -34,7 +34,7 @@ impl Plan {
 
     pub fn build(rules: &Ruleset, decision: &Decision, ctx: &Context) -> Plan {
         let mut assigned: Vec<(usize, usize)> = decision.assigned().map(|(c, a)| (c, a.variant)).collect();
-        assigned.sort_by_key(|&(c, _)| std::cmp::Reverse(rules.campaigns[c].priority));
+        crate::decide::stable_sort_by_key(&mut assigned, |&(c, _)| std::cmp::Reverse(rules.campaigns[c].priority));
 
         let mut plan = Plan::default();
         // Selector -> campaign that owns it.

@@ -65,5 +65,17 @@ pub fn visitor_cookie(rules: &Ruleset, decision: &Decision, ctx: &Context) -> Op
         return None;
     }
     let id = ctx.visitor_id.as_deref()?;
-    Some(format!("{}={id}; Path=/; Max-Age={VISITOR_COOKIE_MAX_AGE}; SameSite=Lax; Secure", rules.site.visitor_cookie))
+    let mut cookie = format_cookie_start(&rules.site.visitor_cookie, id);
+    crate::value::push_uint(VISITOR_COOKIE_MAX_AGE.into(), &mut cookie);
+    cookie.push_str("; SameSite=Lax; Secure");
+    Some(cookie)
+}
+
+fn format_cookie_start(name: &str, id: &str) -> String {
+    let mut cookie = String::with_capacity(name.len() + id.len() + 48);
+    cookie.push_str(name);
+    cookie.push('=');
+    cookie.push_str(id);
+    cookie.push_str("; Path=/; Max-Age=");
+    cookie
 }

@@ -32,7 +32,13 @@ impl LocalTime {
 
     /// `YYYY-MM-DD`, the `local_date` attribute (compares as a string).
     pub fn date_string(&self) -> String {
-        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        let mut out = String::with_capacity(10);
+        crate::value::push_padded(self.year.into(), 4, &mut out);
+        out.push('-');
+        crate::value::push_padded(self.month.into(), 2, &mut out);
+        out.push('-');
+        crate::value::push_padded(self.day.into(), 2, &mut out);
+        out
     }
 
     /// Wall-clock fields at a fixed UTC offset (seconds east of UTC).

@@ -7,7 +7,7 @@
 //! is order sensitive, and because the objects involved are tiny (a linear scan
 //! beats hashing for a dozen keys).
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// A JSON value with JavaScript's number model (every number is an `f64`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -191,15 +191,178 @@ pub fn write_js_number(n: f64, out: &mut String) {
         out.push_str(if n > 0.0 { "Infinity" } else { "-Infinity" });
     } else if n == n.trunc() && n.abs() < 9.007_199_254_740_992e15 {
         // Exact as an i64; `-0` prints as "0" in JavaScript.
-        let _ = write!(out, "{}", n as i64);
+        push_int(n as i64, out);
     } else {
+        #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+        crate::jsrt::number_to_string(n, out);
+        #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
         write_js_number_slow(n, out);
     }
 }
 
+/// Writes an integer in decimal (`{}` without `core::fmt`).
+pub fn push_int(n: i64, out: &mut String) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_uint(n.unsigned_abs(), out);
+}
+
+/// Writes an unsigned integer in decimal.
+pub fn push_uint(mut n: u64, out: &mut String) {
+    let mut buf = [0u8; 40];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+}
+
+/// Writes an integer zero-padded to `width` characters, sign included
+/// (`{:0width$}`).
+pub fn push_padded(n: i64, width: usize, out: &mut String) {
+    let mut digits = String::new();
+    push_uint(n.unsigned_abs(), &mut digits);
+    let mut width = width;
+    if n < 0 {
+        out.push('-');
+        width = width.saturating_sub(1);
+    }
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    out.push_str(&digits);
+}
+
+/// Writes `x` with four decimals as `{:.4}` does (the exact value rounded
+/// half to even), for reasons shown to people (A/B buckets).
+pub fn push_fixed4(x: f64, out: &mut String) {
+    if x.is_nan() {
+        return out.push_str("NaN");
+    }
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    let x = x.abs();
+    if x.is_infinite() {
+        return out.push_str("inf");
+    }
+    if x >= 1e15 {
+        // Not a bucket; no exact path for huge numbers without core::fmt's.
+        #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+        return write_js_number(x, out);
+        #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+        {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{x:.4}");
+            return;
+        }
+    }
+    // x = mant * 2^exp exactly; scaled = x * 10^4 rounded half to even.
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    let (mant, exp) = if biased == 0 { (frac, -1074) } else { (frac | 1 << 52, biased - 1075) };
+    let v = u128::from(mant) * 10_000;
+    let scaled = if exp >= 0 {
+        v << exp
+    } else if -exp >= 68 {
+        // v < 2^67: below one half.
+        0
+    } else {
+        let s = -exp as u32;
+        let (q, r, half) = (v >> s, v & ((1u128 << s) - 1), 1u128 << (s - 1));
+        if r > half || (r == half && q & 1 == 1) {
+            q + 1
+        } else {
+            q
+        }
+    };
+    // x < 1e15, so the scaled value fits a u64.
+    let scaled = scaled as u64;
+    push_uint(scaled / 10_000, out);
+    out.push('.');
+    let f = (scaled % 10_000) as i64;
+    push_padded(f, 4, out);
+}
+
+/// What [`float_syntax`] found.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))), allow(dead_code))]
+pub(crate) enum FloatSyntax {
+    Infinity { negative: bool },
+    Nan,
+    Decimal,
+}
+
+/// Whether `text` is in the grammar of Rust's `f64::from_str`: an optional
+/// sign, then `inf`, `infinity` or `nan` in any case, or digits with an
+/// optional fraction (at least one digit in all) and an optional exponent.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))), allow(dead_code))]
+pub(crate) fn float_syntax(text: &str) -> Option<FloatSyntax> {
+    let b = text.as_bytes();
+    let (negative, rest) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if rest.eq_ignore_ascii_case(b"inf") || rest.eq_ignore_ascii_case(b"infinity") {
+        return Some(FloatSyntax::Infinity { negative });
+    }
+    if rest.eq_ignore_ascii_case(b"nan") {
+        return Some(FloatSyntax::Nan);
+    }
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while rest.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let mut mantissa = digits(&mut i);
+    if rest.get(i) == Some(&b'.') {
+        i += 1;
+        mantissa += digits(&mut i);
+    }
+    if mantissa == 0 {
+        return None;
+    }
+    if matches!(rest.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(rest.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    (i == rest.len()).then_some(FloatSyntax::Decimal)
+}
+
+/// `text.parse::<f64>().ok()` (the lean browser build converts with JavaScript).
+pub fn parse_f64(text: &str) -> Option<f64> {
+    #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+    return crate::jsrt::parse_f64(text);
+    #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+    text.parse().ok()
+}
+
+/// `text.parse::<f32>().ok()` (see [`parse_f64`]).
+pub fn parse_f32(text: &str) -> Option<f32> {
+    #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+    return crate::jsrt::parse_f32(text);
+    #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+    text.parse().ok()
+}
+
 /// The general case of [`write_js_number`] (ECMAScript Number::toString):
 /// Rust's `{:e}` gives the same shortest digits, placed by JS's rules here.
+#[cfg_attr(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")), allow(dead_code))]
 fn write_js_number_slow(n: f64, out: &mut String) {
+    use std::fmt::Write as _;
     let mut sci = String::new();
     let _ = write!(sci, "{:e}", n.abs());
     // Several strings of the shortest length may round-trip; JS takes the one
@@ -256,7 +419,10 @@ pub fn write_json_string(s: &str, out: &mut String) {
             '\u{2028}' => out.push_str("\\u2028"),
             '\u{2029}' => out.push_str("\\u2029"),
             c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+                out.push_str("\\u00");
+                for d in [c as u32 >> 4, c as u32 & 0xf] {
+                    out.push(char::from_digit(d, 16).unwrap_or('0'));
+                }
             }
             c => out.push(c),
         }
@@ -285,6 +451,58 @@ mod tests {
         assert_eq!(Value::Number(1250555799951427.0 + 0.25).to_js_string(), "1250555799951427.2");
         assert_eq!(Value::Number(-861623616094189.0 - 0.25).to_js_string(), "-861623616094189.2");
         assert_eq!(Value::Number(5e-324).to_js_string(), "5e-324");
+    }
+
+    #[test]
+    fn integer_and_fixed_formatting_match_core_fmt() {
+        let mut values = vec![0.0, -0.0, 0.5, 0.03125, 0.00005, 0.00015, 0.99995, 0.12345, 1.0, 2.5, 1e-300, 5e-324, 123456.78905, 9.99e14, 1.7e19];
+        for k in 0..10_000u32 {
+            values.push(f64::from(k) / 10_000.0);
+            values.push(f64::from(k) / 1024.0);
+        }
+        for x in values {
+            let mut got = String::new();
+            push_fixed4(x, &mut got);
+            assert_eq!(got, format!("{x:.4}"), "{x:e}");
+        }
+        for (n, w) in [(0i64, 2usize), (5, 2), (12, 2), (2026, 4), (-5, 4), (12345, 4), (i64::MIN, 1)] {
+            let mut got = String::new();
+            push_padded(n, w, &mut got);
+            assert_eq!(got, format!("{n:0w$}"));
+            got.clear();
+            push_int(n, &mut got);
+            assert_eq!(got, n.to_string());
+        }
+        let mut got = String::new();
+        write_json_string("\u{1}\u{1f}", &mut got);
+        assert_eq!(got, "\"\\u0001\\u001f\"");
+    }
+
+    #[test]
+    fn float_syntax_is_rusts() {
+        let alphabet = ['0', '1', '9', '.', 'e', 'E', '+', '-', 'i', 'n', 'f', 'a', 'I', 'N', 'y', 't', ' ', '_', 'x'];
+        let mut texts: Vec<String> = vec!["".into(), "infinity".into(), "-Infinity".into(), "+nan".into(), "NaN".into(), "infinit".into()];
+        // Every string of up to 4 characters over the alphabet, and some longer ones.
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for s in &frontier {
+                for c in alphabet {
+                    let mut t = s.clone();
+                    t.push(c);
+                    next.push(t);
+                }
+            }
+            texts.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for t in ["1.5e+10", "-.5e-3", "12.", "1.2.3", "1e5e5", "+-1", "00012.500", "1e", ".e1", "1.e1"] {
+            texts.push(t.into());
+        }
+        for t in texts {
+            assert_eq!(float_syntax(&t).is_some(), t.parse::<f64>().is_ok(), "{t:?}");
+            assert_eq!(float_syntax(&t).is_some(), t.parse::<f32>().is_ok(), "{t:?}");
+        }
     }
 
     #[test]

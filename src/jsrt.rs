@@ -1,0 +1,157 @@
+//! The lean browser engine's borrowings from the JavaScript runtime.
+//!
+//! Compiled only for `wasm32` with the `browser` feature and without
+//! `regex` (the script-tag build). A few things the core needs are large in
+//! Rust and already in every browser, with exactly the semantics GrowthBook's
+//! JS SDK relies on:
+//!
+//! - `$regex`/`$regexi`: `new RegExp(source, flags).test(value)`, which is
+//!   what GrowthBook itself runs (regex-lite and its translation would be
+//!   most of the module). Patterns are still checked by the core's
+//!   translation first, so whatever the native engines refuse
+//!   (backreferences, look-around, lone surrogates) never matches here either.
+//! - `Number.prototype.toString` for numbers that are not integers (Rust's
+//!   shortest float formatting is the other large piece).
+//! - `Number(text)` for decimal text already validated against Rust's `f64`
+//!   grammar, so the same strings parse, to the same (correctly rounded) value.
+//! - `String.prototype.toLowerCase` for non-ASCII text (`$ini`, `$alli`),
+//!   GrowthBook's `caseFold`; Rust's case tables stay out of the module.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+const res = new Map();
+function re(source, flags) {
+  const key = flags + source;
+  let r = res.get(key);
+  if (r === undefined) {
+    try { r = new RegExp(source, flags); } catch (e) { r = null; }
+    if (res.size > 256) res.clear();
+    res.set(key, r);
+  }
+  return r;
+}
+export function tailor_re_ok(source, flags) { return re(source, flags) !== null; }
+export function tailor_re_test(source, flags, value) { const r = re(source, flags); return r !== null && r.test(value); }
+export function tailor_num_str(n) { return String(n); }
+export function tailor_str_num(s) { return Number(s); }
+export function tailor_lower(s) { return s.toLowerCase(); }
+"#)]
+extern "C" {
+    fn tailor_re_ok(source: &str, flags: &str) -> bool;
+    fn tailor_re_test(source: &str, flags: &str, value: &str) -> bool;
+    fn tailor_num_str(n: f64) -> String;
+    fn tailor_str_num(s: &str) -> f64;
+    fn tailor_lower(s: &str) -> String;
+}
+
+/// A JavaScript regex (its source and flags), compiled and cached on the JS side.
+#[derive(Debug, Clone)]
+pub struct Regex {
+    source: Box<str>,
+    flags: &'static str,
+}
+
+impl Regex {
+    /// `None` when `new RegExp(source, flags)` throws.
+    pub fn new(source: &str, case_insensitive: bool) -> Option<Regex> {
+        let flags = if case_insensitive { "i" } else { "" };
+        tailor_re_ok(source, flags).then(|| Regex { source: source.into(), flags })
+    }
+
+    pub fn is_match(&self, value: &str) -> bool {
+        tailor_re_test(&self.source, self.flags, value)
+    }
+}
+
+/// `String(n)`.
+pub fn number_to_string(n: f64, out: &mut String) {
+    out.push_str(&tailor_num_str(n));
+}
+
+/// `text.parse::<f64>()`: Rust's grammar (checked here), JavaScript's
+/// correctly rounded conversion.
+pub fn parse_f64(text: &str) -> Option<f64> {
+    use crate::value::FloatSyntax;
+    Some(match crate::value::float_syntax(text)? {
+        FloatSyntax::Infinity { negative } => {
+            if negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        }
+        FloatSyntax::Nan => f64::NAN,
+        // `Number("-0")` is -0 and `Number("1.")` is 1, as in Rust.
+        FloatSyntax::Decimal => tailor_str_num(text),
+    })
+}
+
+/// `text.parse::<f32>()` (Accept-Language q-values). The `f64` is correctly
+/// rounded, so narrowing it gives the correctly rounded `f32` unless the
+/// `f64` lands exactly on a midpoint between two `f32`s while the text is
+/// not that midpoint, which takes a text more than 8 fractional digits long
+/// within 2^-53 of the midpoint (never a q-value, which has at most 3).
+pub fn parse_f32(text: &str) -> Option<f32> {
+    let d = parse_f64(text)?;
+    Some(d as f32)
+}
+
+/// `s.to_lowercase()` as JavaScript's `toLowerCase` (ASCII in Rust).
+pub fn to_lowercase(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        tailor_lower(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
+    fn numbers_parse_as_rust_parses_them() {
+        for text in ["0", "-0", "1.", ".5", "-.5", "+1", "1e5", "1E+5", "2.5e-3", "1e400", "-1e400", "1e-400", "0.1", "123456789012345678901234567890", "9007199254740993", "2.2250738585072011e-308"] {
+            assert_eq!(parse_f64(text).map(f64::to_bits), text.parse::<f64>().ok().map(f64::to_bits), "{text}");
+        }
+        for text in ["", ".", "e5", "1e", "1e+", " 1", "1 ", "0x10", "1_0", "--1"] {
+            assert_eq!(parse_f64(text), None, "{text}");
+        }
+        for text in ["inf", "-INF", "+Infinity", "infinity"] {
+            assert_eq!(parse_f64(text), text.parse::<f64>().ok(), "{text}");
+        }
+        assert!(parse_f64("NaN").unwrap().is_nan());
+        for text in ["0.9", "1", "0.001", "0.333", "1e-50", "3.4028236e38"] {
+            assert_eq!(parse_f32(text), text.parse::<f32>().ok(), "{text}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn numbers_print_as_javascript() {
+        let s = |n: f64| crate::value::Value::Number(n).to_js_string();
+        assert_eq!(s(0.1), "0.1");
+        assert_eq!(s(1e21), "1e+21");
+        assert_eq!(s(-1.5e-7), "-1.5e-7");
+        assert_eq!(s(1e-6), "0.000001");
+        assert_eq!(s(2f64.powi(60)), "1152921504606847000");
+        assert_eq!(s(1250555799951427.0 + 0.25), "1250555799951427.2");
+        assert_eq!(s(5e-324), "5e-324");
+        assert_eq!(s(f64::NAN), "NaN");
+    }
+
+    #[wasm_bindgen_test]
+    fn regexes_and_case_folding_are_the_browsers() {
+        let re = |p: &str, fold: bool| crate::condition::js_regex(p, fold);
+        assert!(re("^a.c$", false).unwrap().is_match("abc"));
+        assert!(!re("^a.c$", false).unwrap().is_match("a\nc"));
+        assert!(re("ÄPFEL", true).unwrap().is_match("äpfel"));
+        assert!(re("a{", false).unwrap().is_match("a{"));
+        assert!(re(r"(a)\1", false).is_err());
+        assert!(re("(?=a)", false).is_err());
+        assert!(re("(", false).is_err());
+        assert!(re("[z-a]", false).is_err());
+        assert_eq!(to_lowercase("ÄPFEL ΣΑΣ"), "äpfel σας");
+    }
+}
