@@ -52,7 +52,7 @@ pub fn decide_json(facts_json: &str) -> String {
             Ok(v) => facts_from(&v),
             Err(e) => return error(&e.to_string()),
         };
-        let ctx = Context::build(&facts, &rules.site.visitor_cookie, &rules.site.timezone, &IntlClock);
+        let ctx = Context::for_site(&facts, &rules.site, &IntlClock);
         let decision = decide(rules, &ctx);
         let plan = Plan::build(rules, &decision, &ctx);
         let mut out = Value::Object(Vec::new());
@@ -127,5 +127,6 @@ fn facts_from(v: &Value) -> RequestFacts {
             Some(Value::Object(entries)) => entries.clone(),
             _ => Vec::new(),
         },
+        gpc: v.get("gpc") == Some(&Value::Bool(true)),
     }
 }

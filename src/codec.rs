@@ -8,7 +8,7 @@
 
 use crate::condition::{Condition, SavedGroups};
 use crate::glob::Glob;
-use crate::model::{Action, Campaign, CampaignKind, Change, Ruleset, Schedule, Segment, Site, Targeting, Variant};
+use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Segment, Site, Targeting, Variant};
 use crate::template::{Part, Template};
 use crate::value::Value;
 use std::fmt;
@@ -216,6 +216,14 @@ impl Writer {
         self.str(&site.visitor_cookie);
         self.strs(site.redirect_hosts.iter());
         self.strs(site.custom_attributes.iter());
+        match &site.consent {
+            None => self.0.push(0),
+            Some(c) => {
+                self.0.push(1);
+                self.str(&c.cookie);
+                self.str(&c.value);
+            }
+        }
     }
     fn campaign(&mut self, c: &Campaign) {
         self.str(&c.id);
@@ -429,6 +437,7 @@ impl Reader<'_> {
             visitor_cookie: self.string()?,
             redirect_hosts: self.strings()?,
             custom_attributes: self.strings()?,
+            consent: if self.flag()? { Some(Consent { cookie: self.string()?, value: self.string()? }) } else { None },
         })
     }
     fn campaign(&mut self, segment_count: usize) -> Result<Campaign, DecodeError> {

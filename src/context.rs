@@ -6,6 +6,7 @@
 //! and their derivation are one piece of code on all three.
 
 use crate::time::{LocalTime, ZoneClock};
+use crate::model::Site;
 use crate::useragent::{self, ClientHints};
 use crate::value::Value;
 
@@ -45,6 +46,8 @@ pub struct RequestFacts {
     pub fresh_visitor_id: Option<String>,
     /// Attributes the page set itself (`tailor.setAttributes`).
     pub custom: Vec<(String, Value)>,
+    /// Global Privacy Control (`Sec-GPC: 1`, `navigator.globalPrivacyControl`).
+    pub gpc: bool,
 }
 
 /// The evaluated context one decision is made in.
@@ -61,6 +64,8 @@ pub struct Context {
     /// store it in the visitor cookie.
     pub visitor_id_is_new: bool,
     pub path: String,
+    /// Whether a visitor identifier may be read and stored (consent).
+    pub identifiers_allowed: bool,
 }
 
 /// Longest visitor id accepted from a cookie; longer values are treated as
@@ -180,6 +185,35 @@ impl Context {
             visitor_id,
             visitor_id_is_new,
             path: url.path,
+            identifiers_allowed: true,
+        }
+    }
+
+    /// The context for a site's rules: [`Context::build`] plus the site's
+    /// consent rule. Every platform builds its context through here.
+    pub fn for_site(facts: &RequestFacts, site: &Site, clock: &dyn ZoneClock) -> Context {
+        let mut ctx = Context::build(facts, &site.visitor_cookie, &site.timezone, clock);
+        if let Some(consent) = &site.consent {
+            let given = !facts.gpc && ctx.attributes.path("cookie").and_then(|c| c.get(&consent.cookie)).and_then(Value::as_str) == Some(consent.value.as_str());
+            if !given {
+                ctx.withhold_identifiers();
+            }
+        } else if facts.gpc {
+            // Without a consent rule, GPC still opts the visitor out of
+            // identifiers (CCPA's "do not sell or share").
+            ctx.withhold_identifiers();
+        }
+        ctx
+    }
+
+    /// No visitor id: not read, not made, not stored; A/B tests show their
+    /// control. Contextual attributes stay.
+    fn withhold_identifiers(&mut self) {
+        self.identifiers_allowed = false;
+        self.visitor_id = None;
+        self.visitor_id_is_new = false;
+        if let Value::Object(entries) = &mut self.attributes {
+            entries.retain(|(k, _)| k != "id" && k != "new_visitor");
         }
     }
 

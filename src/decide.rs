@@ -43,6 +43,8 @@ pub enum Via {
     BotControl,
     /// A QA override.
     Forced,
+    /// No consent for identifiers: the control, not counted.
+    NoConsent,
 }
 
 /// Why a campaign did not apply.
@@ -171,6 +173,9 @@ pub fn check_schedule(schedule: &Schedule, now: i64, site_time: Option<LocalTime
 fn assign(campaign: &Campaign, ctx: &Context, is_bot: bool) -> Outcome {
     match campaign.kind {
         CampaignKind::Personalization => Outcome::Assigned(Assignment { variant: 0, bucket: None, via: Via::Audience }),
+        CampaignKind::Experiment if !ctx.identifiers_allowed => {
+            Outcome::Assigned(Assignment { variant: 0, bucket: None, via: Via::NoConsent })
+        }
         CampaignKind::Experiment if is_bot => {
             Outcome::Assigned(Assignment { variant: 0, bucket: None, via: Via::BotControl })
         }

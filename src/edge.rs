@@ -147,7 +147,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
     }
     let dev = env_flag(&env, "TAILOR_DEV");
     let facts = request_facts(&req, dev);
-    let ctx = Context::build(&facts, &rules.site.visitor_cookie, &rules.site.timezone, &IntlClock);
+    let ctx = Context::for_site(&facts, &rules.site, &IntlClock);
     let decision = decide(&rules, &ctx);
     let plan = Plan::build(&rules, &decision, &ctx);
     let set_cookie = visitor_cookie(&rules, &decision, &ctx);
@@ -285,6 +285,7 @@ fn request_facts(req: &Request, dev: bool) -> RequestFacts {
         now,
         fresh_visitor_id: Some(tailor_random_id()),
         custom: Vec::new(),
+        gpc: get("sec-gpc").is_some_and(|v| v.trim() == "1"),
     }
 }
 

@@ -35,6 +35,17 @@ pub struct Site {
     /// Attribute names set by the page through `tailor.setAttributes`, declared
     /// so that rules using them still get checked for typos.
     pub custom_attributes: Vec<String>,
+    /// Identifiers need consent: until the visitor's consent cookie says so
+    /// (and never with `Sec-GPC: 1`), no visitor id is read or stored and A/B
+    /// tests show their control.
+    pub consent: Option<Consent>,
+}
+
+/// `[site] consent = { cookie = "NAME", value = "VALUE" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub cookie: String,
+    pub value: String,
 }
 
 /// A named audience, referenced by campaigns.

@@ -54,6 +54,7 @@ pub fn via_name(via: Via) -> &'static str {
         Via::Bucket => "bucket",
         Via::BotControl => "bot",
         Via::Forced => "forced",
+        Via::NoConsent => "no_consent",
     }
 }
 

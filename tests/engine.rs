@@ -318,3 +318,55 @@ fn streaming_in_tiny_chunks_gives_the_same_page() {
     }
     assert!(String::from_utf8_lossy(&whole).contains("Willkommen, Köln!"));
 }
+
+#[test]
+fn without_consent_no_identifier_is_used_and_ab_tests_show_the_control() {
+    let r = rules(
+        r#"
+[site]
+consent = { cookie = "cookie_consent", value = "yes" }
+[segments]
+dach = { country = "DE" }
+[[campaign]]
+id = "geo"
+audience = ["dach"]
+  [[campaign.variant]]
+  id = "german"
+  changes = [{ select = "h1", text = "Hallo" }]
+[[campaign]]
+id = "test"
+  [[campaign.variant]]
+  id = "control"
+  weight = 1
+  [[campaign.variant]]
+  id = "b"
+  weight = 1
+  changes = [{ select = "h2", text = "b" }]
+"#,
+    );
+    let decide_for = |cookies: &str, gpc: bool| {
+        let mut f = facts("https://x/", "2026-11-23T09:00:00+01:00");
+        f.geo.country = Some("DE".into());
+        f.cookies = Some(cookies.to_string());
+        f.fresh_visitor_id = Some("fresh0123".into());
+        f.gpc = gpc;
+        let c = Context::for_site(&f, &r.site, &ChronoClock);
+        let d = decide(&r, &c);
+        (c, d)
+    };
+    // No consent cookie: the geo campaign still applies; the test shows its control, uncounted.
+    let (c, d) = decide_for("tailor_id=returning1", false);
+    assert_eq!(c.visitor_id, None, "the id cookie is not read");
+    assert!(c.attributes.get("id").is_none());
+    assert!(matches!(&d.outcomes[0], Outcome::Assigned(a) if a.via == Via::Audience));
+    assert!(matches!(&d.outcomes[1], Outcome::Assigned(a) if a.variant == 0 && a.via == Via::NoConsent && a.bucket.is_none()));
+    assert_eq!(tailor::state::visitor_cookie(&r, &d, &c), None, "no cookie is set");
+    // Consent given: bucketing as usual.
+    let (c, d) = decide_for("cookie_consent=yes; tailor_id=returning1", false);
+    assert_eq!(c.visitor_id.as_deref(), Some("returning1"));
+    assert!(matches!(&d.outcomes[1], Outcome::Assigned(a) if a.via == Via::Bucket));
+    // Global Privacy Control overrides the cookie.
+    let (c, d) = decide_for("cookie_consent=yes; tailor_id=returning1", true);
+    assert_eq!(c.visitor_id, None);
+    assert!(matches!(&d.outcomes[1], Outcome::Assigned(a) if a.via == Via::NoConsent));
+}

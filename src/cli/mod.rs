@@ -207,6 +207,7 @@ fn facts_from_args(args: &Args, rules: &Ruleset) -> Result<RequestFacts, String>
     if !cookies.is_empty() {
         headers.push(("cookie".into(), cookies.join("; ")));
     }
+    let gpc = find_header(&headers, "sec-gpc").is_some_and(|v| v == "1");
     Ok(RequestFacts {
         url,
         user_agent,
@@ -228,6 +229,7 @@ fn facts_from_args(args: &Args, rules: &Ruleset) -> Result<RequestFacts, String>
         now,
         fresh_visitor_id: None,
         custom: Vec::new(),
+        gpc,
     })
 }
 
@@ -243,7 +245,7 @@ fn explain(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     }
     let Some(rules) = load(path, err)? else { return Ok(1) };
     let facts = facts_from_args(&args, &rules)?;
-    let ctx = Context::build(&facts, &rules.site.visitor_cookie, &rules.site.timezone, &ChronoClock);
+    let ctx = Context::for_site(&facts, &rules.site, &ChronoClock);
     let decision = decide(&rules, &ctx);
     let plan = Plan::build(&rules, &decision, &ctx);
 
@@ -351,7 +353,7 @@ fn rewrite(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     let page = std::fs::read(page_path).map_err(|e| format!("cannot read {page_path}: {e}"))?;
     let Some(rules) = load(path, err)? else { return Ok(1) };
     let facts = facts_from_args(&args, &rules)?;
-    let ctx = Context::build(&facts, &rules.site.visitor_cookie, &rules.site.timezone, &ChronoClock);
+    let ctx = Context::for_site(&facts, &rules.site, &ChronoClock);
     let decision = decide(&rules, &ctx);
     let plan = Plan::build(&rules, &decision, &ctx);
     if let Some((_, url)) = &plan.redirect {

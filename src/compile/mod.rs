@@ -12,7 +12,7 @@ pub mod zone;
 use crate::condition::{Condition, SavedGroups};
 use crate::glob::Glob;
 use crate::html;
-use crate::model::{Action, Campaign, CampaignKind, Change, Ruleset, Schedule, Segment, Site, Targeting, Variant};
+use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Segment, Site, Targeting, Variant};
 use crate::template::Template;
 use crate::time::{parse_clock, parse_rfc3339, DAY_NAMES};
 use crate::value::Value;
@@ -28,7 +28,7 @@ pub const ATTRIBUTES: &[&str] = &[
 /// Attribute families addressed as `prefix.name`.
 pub const ATTRIBUTE_PREFIXES: &[&str] = &["cookie", "query", "header"];
 
-const SITE_KEYS: &[&str] = &["timezone", "visitor_cookie", "redirect_hosts", "attributes"];
+const SITE_KEYS: &[&str] = &["timezone", "visitor_cookie", "redirect_hosts", "attributes", "consent"];
 const TOP_KEYS: &[&str] = &["site", "segments", "groups", "campaign"];
 const CAMPAIGN_KEYS: &[&str] = &[
     "id", "pages", "exclude_pages", "audience", "when", "priority", "group", "start", "end", "hours", "days",
@@ -224,6 +224,7 @@ impl Compiler<'_> {
             visitor_cookie: "tailor_id".to_string(),
             redirect_hosts: Vec::new(),
             custom_attributes: Vec::new(),
+            consent: None,
         };
         let Some(node) = node else { return Some(site) };
         let entries = self.table(node, "[site]")?;
@@ -273,7 +274,28 @@ impl Compiler<'_> {
                 }
             }
         }
+        if let Some(consent) = node.get("consent") {
+            match self.consent(consent) {
+                Some(c) => site.consent = Some(c),
+                None => ok = false,
+            }
+        }
         ok.then_some(site)
+    }
+
+    fn consent(&mut self, node: &Node) -> Option<Consent> {
+        let entries = self.table(node, "`consent`")?;
+        self.check_keys(entries, &["cookie", "value"], "`consent`");
+        let (Some(cookie), Some(value)) = (node.get("cookie"), node.get("value")) else {
+            self.error(node.span, "`consent` needs `cookie` and `value`, like `{ cookie = \"cookie_consent\", value = \"yes\" }`");
+            return None;
+        };
+        let name = self.string(cookie, "`consent.cookie`")?;
+        if !is_cookie_name(&name) {
+            self.error(cookie.span, format!("`{name}` is not a valid cookie name"));
+            return None;
+        }
+        Some(Consent { cookie: name, value: self.string(value, "`consent.value`")? })
     }
 
     fn groups(&mut self, node: Option<&Node>) -> Value {
