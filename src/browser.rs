@@ -8,12 +8,12 @@
 
 use crate::codec;
 use crate::context::{Context, Geo, RequestFacts};
-use crate::decide::{decide, Outcome, SkipDisplay};
+use crate::decide::decide;
 use crate::intl::IntlClock;
 use crate::json;
 use crate::model::Ruleset;
 use crate::plan::Plan;
-use crate::state::{state_json, via_name, visitor_cookie};
+use crate::state::{campaign_report, state_json, visitor_cookie};
 use crate::value::Value;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -62,28 +62,8 @@ pub fn decide_json(facts_json: &str) -> String {
         out.insert("decisions", state.get("decisions").cloned().unwrap_or(Value::Array(Vec::new())));
         out.insert("plan", plan.to_value(rules));
         out.insert("state", state);
-        let campaigns = rules
-            .campaigns
-            .iter()
-            .zip(&decision.outcomes)
-            .map(|(campaign, outcome)| {
-                let mut c = Value::Object(Vec::new());
-                c.insert("id", Value::String(campaign.id.clone()));
-                match outcome {
-                    Outcome::Assigned(a) => {
-                        c.insert("matched", Value::Bool(true));
-                        c.insert("variant", Value::String(campaign.variants[a.variant].id.clone()));
-                        c.insert("via", via_name(a.via).into());
-                    }
-                    Outcome::Skipped(skip) => {
-                        c.insert("matched", Value::Bool(false));
-                        c.insert("reason", Value::String(SkipDisplay { skip, rules }.to_string()));
-                    }
-                }
-                c
-            })
-            .collect();
-        out.insert("campaigns", Value::Array(campaigns));
+        let campaigns = campaign_report(rules, &decision);
+        out.insert("campaigns", campaigns);
         out.to_json()
     })
 }

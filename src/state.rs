@@ -4,7 +4,7 @@
 //! edge's geo) and for analytics.
 
 use crate::context::Context;
-use crate::decide::{Decision, Via};
+use crate::decide::{Decision, Outcome, SkipDisplay, Via};
 use crate::model::Ruleset;
 use crate::value::Value;
 
@@ -79,4 +79,35 @@ fn format_cookie_start(name: &str, id: &str) -> String {
     cookie.push_str(id);
     cookie.push_str("; Path=/; Max-Age=");
     cookie
+}
+
+/// Every campaign with its outcome, for `tailor explain --format json`, the
+/// browser's `campaigns` and QA debugging: `{id, matched, variant?, via?,
+/// bucket?, reason?}`.
+pub fn campaign_report(rules: &Ruleset, decision: &Decision) -> Value {
+    let campaigns = rules
+        .campaigns
+        .iter()
+        .zip(&decision.outcomes)
+        .map(|(campaign, outcome)| {
+            let mut c = Value::Object(Vec::new());
+            c.insert("id", Value::String(campaign.id.clone()));
+            match outcome {
+                Outcome::Assigned(a) => {
+                    c.insert("matched", Value::Bool(true));
+                    c.insert("variant", Value::String(campaign.variants.get(a.variant).map_or(String::new(), |v| v.id.clone())));
+                    c.insert("via", via_name(a.via).into());
+                    if let Some(bucket) = a.bucket {
+                        c.insert("bucket", Value::Number(bucket));
+                    }
+                }
+                Outcome::Skipped(skip) => {
+                    c.insert("matched", Value::Bool(false));
+                    c.insert("reason", Value::String(SkipDisplay { skip, rules }.to_string()));
+                }
+            }
+            c
+        })
+        .collect();
+    Value::Array(campaigns)
 }

@@ -14,7 +14,7 @@ use tailor::context::{Context, Geo, RequestFacts};
 use tailor::decide::{decide, Outcome, SkipDisplay};
 use tailor::plan::Plan;
 use tailor::rewrite::rewrite_page;
-use tailor::state::{state_json, via_name};
+use tailor::state::{campaign_report, state_json, via_name};
 use tailor::value::Value;
 use tailor::Ruleset;
 
@@ -249,30 +249,7 @@ fn explain(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     let decision = decide(&rules, &ctx);
     let plan = Plan::build(&rules, &decision, &ctx);
 
-    let campaigns: Vec<Value> = rules
-        .campaigns
-        .iter()
-        .zip(&decision.outcomes)
-        .map(|(campaign, outcome)| {
-            let mut c = Value::Object(Vec::new());
-            c.insert("id", Value::String(campaign.id.clone()));
-            match outcome {
-                Outcome::Assigned(a) => {
-                    c.insert("matched", Value::Bool(true));
-                    c.insert("variant", Value::String(campaign.variants[a.variant].id.clone()));
-                    c.insert("via", via_name(a.via).into());
-                    if let Some(bucket) = a.bucket {
-                        c.insert("bucket", Value::Number(bucket));
-                    }
-                }
-                Outcome::Skipped(skip) => {
-                    c.insert("matched", Value::Bool(false));
-                    c.insert("reason", Value::String(SkipDisplay { skip, rules: &rules }.to_string()));
-                }
-            }
-            c
-        })
-        .collect();
+    let campaigns = campaign_report(&rules, &decision);
 
     match args.get("format").unwrap_or("text") {
         "json" => {
@@ -284,7 +261,7 @@ fn explain(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i
                     Value::String(format!("{} {} {:02}:{:02} {}", t.date_string(), t.day_name(), t.hour, t.minute, rules.site.timezone)),
                 );
             }
-            report.insert("campaigns", Value::Array(campaigns));
+            report.insert("campaigns", campaigns);
             report.insert("plan", plan.to_value(&rules));
             report.insert("state", state_json(&rules, &decision, &ctx, false));
             let _ = writeln!(out, "{}", report.to_json());
