@@ -19,12 +19,12 @@ dev: setup site
 	@echo "tailor: serving www/ through the worker at http://localhost:$(PORT)/ (TAILOR_DEV=1: x-tailor-* headers stand in for geo and time)"
 	node_modules/.bin/wrangler dev --port $(PORT) --ip 127.0.0.1 --var TAILOR_DEV:1 --show-interactive-dev-session=false
 
-## test: every test (unit, conformance, CLI, corpus, worker in workerd).
+## test: every test (unit, conformance, CLI, corpus, the worker in workerd, the script in Chromium).
 test: setup-browser site
 	$(CARGO) test --all-targets
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(HOME)/.cargo/bin/wasm-bindgen-test-runner \
 	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features browser --test browser_wasm
-	node --test --test-concurrency=1 tests/edge/
+	node --test --test-concurrency=1 tests/edge/ tests/browser/
 
 setup:
 	@bash .ci/setup
@@ -45,8 +45,9 @@ $(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-temp
 	$(CARGO) build --lib --release --target wasm32-unknown-unknown --no-default-features --features browser
 	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser --out-name tailor_engine $(BROWSER_WASM)
 	node_modules/.bin/wasm-opt -Oz $(WASM_FEATURES) --strip-debug --strip-producers -o $@ $@
-	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning
+	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning --log-override:empty-import-meta=silent
 	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
+	cp pkg-template/package.json pkg-template/README.md pkg-template/LICENSE pkg-template/tailor.d.ts $(ENGINE)/browser/
 
 ## engine: the prebuilt wasm engines (cargo; only when the Rust code changes).
 engine: $(ENGINE)/worker/index_bg.wasm $(ENGINE)/browser/tailor_engine_bg.wasm

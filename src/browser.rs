@@ -61,6 +61,8 @@ pub fn decide_json(facts_json: &str) -> String {
         let state = state_json(rules, &decision, &ctx, false);
         out.insert("decisions", state.get("decisions").cloned().unwrap_or(Value::Array(Vec::new())));
         out.insert("plan", plan.to_value(rules));
+        // The loader keeps redirects on the page's host unless the rules allow another.
+        out.insert("redirectHosts", Value::Array(rules.site.redirect_hosts.iter().map(|h| Value::String(h.clone())).collect()));
         out.insert("state", state);
         let campaigns = campaign_report(rules, &decision);
         out.insert("campaigns", campaigns);

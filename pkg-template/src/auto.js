@@ -1,0 +1,14 @@
+// The script-tag entry: <script src="/tailor/tailor.js" async></script>.
+// Options come from the tag (data-timeout, data-geo); the wasm is tailor.wasm
+// next to tailor.js; `window.tailor = { attributes: {...} }` set before the
+// tag gives the first decision custom attributes.
+import { start } from "./core.js";
+
+const s = document.currentScript;
+const d = (s && s.dataset) || {};
+start({
+  timeout: d.timeout,
+  geo: d.geo,
+  attributes: (window.tailor || {}).attributes,
+  wasmUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor.wasm") : "/tailor/tailor.wasm",
+});
