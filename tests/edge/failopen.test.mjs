@@ -213,3 +213,27 @@ test("a worker without a ruleset, or with a corrupted one, passes everything thr
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("64 KB cookies, User-Agents, Accept-Language and query strings get a sane answer", async () => {
+  const big = (unit) => unit.repeat(Math.ceil((64 * 1024) / unit.length)).slice(0, 64 * 1024);
+  const cases = [
+    ["cookie", { cookie: big("a=b; ") + "; tier=gold" }, "/pricing/"],
+    ["user-agent", { "user-agent": big("Mozilla/5.0 (iPhone) ") }, "/shop/"],
+    ["accept-language", { "accept-language": big("de;q=0.1,") }, "/shop/"],
+    ["malformed cookie", { cookie: big("=;=;;tailor_id=<script>;\u00ff") }, "/shop/"],
+  ];
+  for (const [what, headers, pathname] of cases) {
+    const res = await fetch(worker.url + pathname, { headers: { ...VISITOR, ...headers } });
+    const body = await res.text();
+    assert.ok(res.status === 200 || res.status === 431, `${what}: ${res.status}`);
+    if (res.status === 200) {
+      assert.match(body, /<\/html>/, `${what}: a complete page`);
+      const cookie = res.headers.get("set-cookie");
+      if (cookie) assert.match(cookie, /^tailor_id=[0-9a-f]{32};/, `${what}: only a fresh, valid id is ever set`);
+    }
+  }
+  const query = "?" + big("utm_source=news&");
+  const res = await fetch(worker.url + "/shop/" + query, { headers: VISITOR });
+  assert.ok([200, 414, 431].includes(res.status), `long query: ${res.status}`);
+  await res.arrayBuffer();
+});
