@@ -12,7 +12,7 @@ ENGINE_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: dev test setup setup-browser engine cli site clean
+.PHONY: dev test setup setup-browser engine cli site fault-site clean
 
 ## dev: the worker in front of www/ under local workerd, personalized.
 dev: setup site
@@ -20,7 +20,7 @@ dev: setup site
 	node_modules/.bin/wrangler dev --port $(PORT) --ip 127.0.0.1 --var TAILOR_DEV:1 --show-interactive-dev-session=false
 
 ## test: every test (unit, conformance, CLI, corpus, the worker in workerd, the script in Chromium).
-test: setup-browser site
+test: setup-browser site fault-site
 	$(CARGO) test --all-targets
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(HOME)/.cargo/bin/wasm-bindgen-test-runner \
 	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features browser --test browser_wasm
@@ -48,6 +48,14 @@ $(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-temp
 	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning --log-override:empty-import-meta=silent
 	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
 	cp pkg-template/package.json pkg-template/README.md pkg-template/LICENSE pkg-template/tailor.d.ts $(ENGINE)/browser/
+
+# A worker engine that panics on request (`fault-injection`), for the fail-open test only.
+build/engine-fault/worker/index_bg.wasm: $(ENGINE_SOURCES)
+	$(TOOLS) $(HOME)/.cargo/bin/worker-build --release --out-dir build/engine-fault/worker -- --no-default-features --features edge,fault-injection
+	@touch $@
+
+fault-site: build/engine-fault/worker/index_bg.wasm cli
+	$(TAILOR) build $(RULES) --out build/site-fault --engine build/engine-fault
 
 ## engine: the prebuilt wasm engines (cargo; only when the Rust code changes).
 engine: $(ENGINE)/worker/index_bg.wasm $(ENGINE)/browser/tailor_engine_bg.wasm

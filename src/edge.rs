@@ -141,6 +141,10 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
             return origin_fetch(req, &env).await;
         }
     };
+    #[cfg(feature = "fault-injection")]
+    if req.headers().get("x-tailor-fault").ok().flatten().as_deref() == Some("panic") {
+        panic!("tailor: injected fault (test build)");
+    }
     let method = req.method();
     if method != worker::Method::Get {
         return origin_fetch(req, &env).await;

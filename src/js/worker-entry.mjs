@@ -10,6 +10,14 @@ import Engine from "./index.js";
 const sections = WebAssembly.Module.customSections(wasmModule, "tailor.rules");
 globalThis.__TAILOR_RULES__ = sections.length > 0 ? sections[0] : undefined;
 
+// A trap inside the engine happens in a microtask of its async handler: the
+// handler's promise then never settles. Every request in flight races against
+// this set of rejecters, which the runtime's error event fires.
+const inFlight = new Set();
+addEventListener("error", (event) => {
+  for (const reject of inFlight) reject(event.error ?? new Error(String(event.message)));
+});
+
 function passThrough(request, env) {
   if (env.ORIGIN) {
     const url = new URL(request.url);
@@ -24,12 +32,17 @@ export default class Tailor extends WorkerEntrypoint {
     // Kept so the origin can still be asked if the engine fails before
     // it has consumed the request.
     const spare = request.method === "GET" || request.method === "HEAD" ? request.clone() : null;
+    let reject;
+    const trapped = new Promise((_, r) => { reject = r; });
+    inFlight.add(reject);
     try {
       const engine = new Engine(this.ctx, this.env);
-      return await engine.fetch(request);
+      return await Promise.race([engine.fetch(request), trapped]);
     } catch (error) {
-      console.error("tailor: engine failed, serving the origin untouched:", error && error.stack || error);
+      console.error("tailor: engine failed, serving the origin untouched:", String(error && error.message || error));
       return passThrough(spare || request, this.env);
+    } finally {
+      inFlight.delete(reject);
     }
   }
 }

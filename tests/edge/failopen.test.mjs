@@ -237,3 +237,25 @@ test("64 KB cookies, User-Agents, Accept-Language and query strings get a sane a
   assert.ok([200, 414, 431].includes(res.status), `long query: ${res.status}`);
   await res.arrayBuffer();
 });
+
+test("a panic inside the engine serves the origin's page, and the next request is personalized again", async () => {
+  // build/site-fault: the demo rules on an engine built with the test-only
+  // `fault-injection` feature (make fault-site), which panics on request.
+  const site = path.join(root, "build/site-fault/worker");
+  const config = path.join(site, "wrangler.test.toml");
+  await writeFile(config, `name = "tailor-fault"\nmain = "worker.mjs"\ncompatibility_date = "2025-09-01"\n`);
+  const faulty = await startWorker({ config, vars: { TAILOR_DEV: "1", ORIGIN: originUrl } });
+  try {
+    const res = await fetch(faulty.url + "/", { headers: { ...VISITOR, "x-tailor-fault": "panic" } });
+    const body = Buffer.from(await res.arrayBuffer());
+    assert.equal(res.status, 200);
+    assert.deepEqual(body, demo, "the origin's page, byte for byte");
+    assert.equal(res.headers.get("set-cookie"), null);
+    const next = await fetch(faulty.url + "/", { headers: VISITOR });
+    assert.match(await next.text(), /<h1>Willkommen, Berlin!<\/h1>/, "the engine recovers");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(faulty.logs(), /tailor: engine failed, serving the origin untouched/);
+  } finally {
+    await faulty.stop();
+  }
+});
