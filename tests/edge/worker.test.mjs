@@ -121,6 +121,13 @@ test("a redirect campaign answers 302 on the same origin", async () => {
   assert.equal(res.headers.get("location"), `${worker.url}/shop/`);
 });
 
+test("crawlers get the same temporary (302) redirect as visitors: no cloaking", async () => {
+  const { res } = await get("/sale", { "user-agent": GOOGLEBOT });
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get("location"), `${worker.url}/shop/`);
+  assert.equal(res.headers.get("set-cookie"), null);
+});
+
 test("crawlers see the control and get no cookie", async () => {
   const { res, body } = await get("/pricing/", { "user-agent": GOOGLEBOT, "x-tailor-country": "FR" });
   assert.match(body, /<span class="badge">Most popular<\/span>/);
