@@ -128,6 +128,15 @@ test("crawlers get the same temporary (302) redirect as visitors: no cloaking", 
   assert.equal(res.headers.get("set-cookie"), null);
 });
 
+test("Global Privacy Control: no visitor id, the A/B control, personalization kept", async () => {
+  const { res, body } = await get("/pricing/", { "user-agent": DESKTOP, "x-tailor-country": "DE", "sec-gpc": "1", cookie: "tailor_id=visitor1" });
+  assert.equal(res.headers.get("set-cookie"), null);
+  assert.match(body, /<span class="badge">Most popular<\/span>/, "visitor1 would be in the trial arm");
+  const s = state(body);
+  assert.equal(s.visitor, undefined, "the id cookie is not read");
+  assert.equal(s.decisions.find((d) => d.campaign === "pro-trial").via, "no_consent");
+});
+
 test("crawlers see the control and get no cookie", async () => {
   const { res, body } = await get("/pricing/", { "user-agent": GOOGLEBOT, "x-tailor-country": "FR" });
   assert.match(body, /<span class="badge">Most popular<\/span>/);
