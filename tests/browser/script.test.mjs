@@ -300,6 +300,22 @@ for (const [fault, message] of [["404", /HTTP 404/], ["corrupt", /./], ["garbage
   });
 }
 
+test("an exception while deciding leaves the page unchanged and visible, with one warning", async () => {
+  // The page breaks an API the loader reads (as a hostile or buggy page script could).
+  const init = () => Object.defineProperty(Navigator.prototype, "languages", { get() { throw new Error("boom"); } });
+  const { page, warnings, errors } = await open("/?snippet=1", { cookies: { tier: "gold" }, headers: { "x-test-country": "DE" }, init });
+  await page.waitForFunction(() => !document.getElementById("tailor-hide"), null, { timeout: 5000 });
+  const t0 = Date.now();
+  while (!warnings.length && Date.now() - t0 < 5000) await sleep(50);
+  await sleep(500);
+  assert.equal(warnings.length, 1, `one warning: ${JSON.stringify(warnings)}`);
+  assert.match(warnings[0], /^tailor: .*boom/);
+  assert.deepEqual(errors, []);
+  assert.equal(await text(page, "#pricing .pro .price"), OLD_PRICE);
+  assert.equal(await visibility(page, "#pricing .pro .price"), "visible");
+  assert.equal(await page.$("#tailor-pending"), null);
+});
+
 test("dataLayer gets one tailor_exposure per decision and tailor:decision fires on window", async () => {
   const { page } = await open("/pricing/", {
     cookies: { tier: "gold", tailor_id: "visitor1" },
