@@ -8,6 +8,7 @@
 
 use crate::condition::{Condition, SavedGroups};
 use crate::glob::Glob;
+use crate::preview::PreviewMode;
 use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Segment, Site, Targeting, Variant};
 use crate::template::{Part, Template};
 use crate::value::Value;
@@ -224,6 +225,10 @@ impl Writer {
                 self.str(&c.value);
             }
         }
+        self.0.push(match site.preview {
+            PreviewMode::Open => 0,
+            PreviewMode::Signed => 1,
+        });
     }
     fn campaign(&mut self, c: &Campaign) {
         self.str(&c.id);
@@ -438,6 +443,7 @@ impl Reader<'_> {
             redirect_hosts: self.strings()?,
             custom_attributes: self.strings()?,
             consent: if self.flag()? { Some(Consent { cookie: self.string()?, value: self.string()? }) } else { None },
+            preview: if self.flag()? { PreviewMode::Signed } else { PreviewMode::Open },
         })
     }
     fn campaign(&mut self, segment_count: usize) -> Result<Campaign, DecodeError> {

@@ -14,12 +14,15 @@
 //! the origin directly, so even a bug here cannot take the site down.
 
 use crate::codec;
-use crate::context::{Context, Geo, RequestFacts};
-use crate::decide::decide;
+use crate::context::{Context, Geo, ParsedUrl, RequestFacts};
+use crate::decide::{decide_with, Outcome, SkipDisplay};
 use crate::model::Ruleset;
-use crate::plan::Plan;
+use crate::model::Action;
+use crate::plan::{Plan, PlannedChange};
+use crate::preview::{self, PreviewParams};
+use crate::value::Value;
 use crate::intl::IntlClock;
-use crate::state::{state_json, visitor_cookie};
+use crate::state::{state_json, via_name, visitor_cookie};
 use crate::time::parse_rfc3339;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -150,43 +153,103 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
         return origin_fetch(req, &env).await;
     }
     let dev = env_flag(&env, "TAILOR_DEV");
-    let facts = request_facts(&req, dev);
-    let ctx = Context::for_site(&facts, &rules.site, &IntlClock);
-    let decision = decide(&rules, &ctx);
-    let plan = Plan::build(&rules, &decision, &ctx);
-    let set_cookie = visitor_cookie(&rules, &decision, &ctx);
+    let started = tailor_now_ms();
+    let mut facts = request_facts(&req, dev);
+
+    // QA previews: from the query (which also starts a session) or the session cookie.
+    let query_params = PreviewParams::from_query(ParsedUrl::parse(&facts.url).query);
+    let cookie_params = preview_cookie(&facts).map(|v| PreviewParams::from_query(&v)).unwrap_or_default();
+    let (params, session_cookie) = if query_params.is_reset() {
+        (PreviewParams::default(), Some(format!("{}=; Path=/; Max-Age=0; SameSite=Lax; Secure", preview::COOKIE)))
+    } else if !query_params.is_empty() {
+        let cookie = format!("{}={}; Path=/; SameSite=Lax; Secure", preview::COOKIE, query_params.to_query().replace(',', "%2C"));
+        (query_params, Some(cookie))
+    } else {
+        (cookie_params, None)
+    };
+    let key = env.secret("TAILOR_PREVIEW_KEY").map(|s| s.to_string()).or_else(|_| env.var("TAILOR_PREVIEW_KEY").map(|s| s.to_string())).ok();
+    let preview = preview::resolve(&rules, &params, rules.site.preview, key.as_deref().map(str::as_bytes), facts.now);
+    let mut notes = preview.notes.clone();
+    notes.extend(preview::simulate_facts(&mut facts, &preview.simulate));
+    let mut ctx = Context::for_site(&facts, &rules.site, &IntlClock);
+    preview::simulate_context(&mut ctx, &preview.simulate);
+    let decision = decide_with(&rules, &ctx, &preview.overrides);
+    let mut plan = Plan::build(&rules, &decision, &ctx);
+    // A preview never writes the sticky assignment.
+    let set_cookie = if preview.active { None } else { visitor_cookie(&rules, &decision, &ctx) };
+    let elapsed = tailor_now_ms() - started;
+
+    let mut extra = Vec::new();
+    if let Some(cookie) = session_cookie {
+        extra.push(("set-cookie", cookie));
+    }
+    if let Some(cookie) = set_cookie {
+        extra.push(("set-cookie", cookie));
+    }
+    if preview.active && preview.debug {
+        extra.push(("tailor-debug", debug_header(&rules, &decision, &notes)));
+        extra.push(("server-timing", format!("tailor;dur={elapsed};desc=\"decision\"")));
+    }
 
     if let Some((_, target)) = &plan.redirect {
         if let Some(location) = safe_redirect(target, &facts.url, &rules.site.redirect_hosts) {
             let headers = Headers::new();
             headers.set("location", &location)?;
             headers.set("cache-control", "private, no-store")?;
-            if let Some(cookie) = &set_cookie {
-                headers.append("set-cookie", cookie)?;
+            for (name, value) in &extra {
+                headers.append(name, value)?;
             }
             return Ok(Response::empty()?.with_status(302).with_headers(headers));
         }
     }
 
     let response = origin_fetch(req, &env).await?;
-    if !is_rewritable(&response) || decision.assigned().next().is_none() {
+    if !is_rewritable(&response) || (decision.assigned().next().is_none() && !preview.active) {
         return Ok(response);
     }
-    let state = state_json(&rules, &decision, &ctx, true);
+    let mut state = state_json(&rules, &decision, &ctx, true);
+    if preview.active {
+        state.insert("qa", Value::Bool(true));
+        plan.changes.push(PlannedChange { campaign: usize::MAX, selector: "body".into(), action: Action::Append(PREVIEW_BADGE.into()) });
+    }
     let script = format!("<script type=\"application/json\" id=\"tailor-state\">{}</script>", state.to_json());
     let headers = response.headers().clone();
     let _ = headers.delete("content-length");
     let _ = headers.delete("etag");
     headers.set("cache-control", "private")?;
     headers.append("vary", "Cookie")?;
-    if let Some(cookie) = &set_cookie {
-        headers.append("set-cookie", cookie)?;
+    for (name, value) in &extra {
+        headers.append(name, value)?;
     }
     let origin: web_sys::Response = response.into();
     match tailor_transform(&origin, &plan.to_value(&rules).to_json(), &script, &headers.0) {
         Some(rewritten) => Ok(Response::from(rewritten)),
         None => Ok(Response::from(origin)),
     }
+}
+
+/// Shown on every previewed page so nobody mistakes it for the live site.
+const PREVIEW_BADGE: &str = "<div id=\"tailor-preview-badge\" style=\"position:fixed;z-index:2147483647;right:12px;bottom:12px;padding:6px 10px;border-radius:6px;background:#1d4ed8;color:#fff;font:600 12px/1.2 system-ui,sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.3)\">tailor preview</div>";
+
+fn preview_cookie(facts: &RequestFacts) -> Option<String> {
+    let jar = facts.cookies.as_deref()?;
+    crate::context::parse_cookies(jar).find(|(name, _)| *name == preview::COOKIE).map(|(_, v)| v.to_string())
+}
+
+/// `tailor-debug`: each campaign as `id=variant(via)` or `id!reason`, and the
+/// notes; ASCII only, as headers must be.
+fn debug_header(rules: &Ruleset, decision: &crate::decide::Decision, notes: &[String]) -> String {
+    let mut parts: Vec<String> = rules
+        .campaigns
+        .iter()
+        .zip(&decision.outcomes)
+        .map(|(campaign, outcome)| match outcome {
+            Outcome::Assigned(a) => format!("{}={}({})", campaign.id, campaign.variants[a.variant].id, via_name(a.via)),
+            Outcome::Skipped(skip) => format!("{}!{}", campaign.id, SkipDisplay { skip, rules }),
+        })
+        .collect();
+    parts.extend(notes.iter().map(|n| format!("note: {n}")));
+    parts.join("; ").chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).take(8000).collect()
 }
 
 fn console_log(message: &str) {

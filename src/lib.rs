@@ -17,6 +17,7 @@ pub mod html;
 pub mod json;
 pub mod model;
 pub mod plan;
+pub mod preview;
 pub mod state;
 pub mod template;
 pub mod time;

@@ -39,6 +39,8 @@ pub struct Site {
     /// (and never with `Sec-GPC: 1`), no visitor id is read or stored and A/B
     /// tests show their control.
     pub consent: Option<Consent>,
+    /// Who may preview variants with `?tailor=…` (see [`crate::preview`]).
+    pub preview: crate::preview::PreviewMode,
 }
 
 /// `[site] consent = { cookie = "NAME", value = "VALUE" }`.

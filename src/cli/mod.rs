@@ -26,6 +26,8 @@ usage:
   tailor build RULES --out DIR [--engine DIR]
   tailor explain RULES --url URL [CONTEXT] [--format text|json]
   tailor rewrite RULES --page FILE.html [--url URL] [CONTEXT]
+  tailor preview-link RULES --url URL [--force CAMPAIGN:VARIANT]... [--ctx ATTR:VALUE,...] [--debug] [--ttl 24h]
+      (signs with the key in $TAILOR_PREVIEW_KEY when [site] preview is signed)
 
 CONTEXT (a simulated request):
   --ua USER-AGENT   --country CC   --region R   --city C   --continent XX
@@ -51,6 +53,7 @@ pub fn run(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         "build" => build(rest, out, err),
         "explain" => explain(rest, out, err),
         "rewrite" => rewrite(rest, out, err),
+        "preview-link" => preview_link(rest, out, err),
         "help" | "--help" | "-h" => {
             let _ = write!(out, "{USAGE}");
             Ok(0)
@@ -346,5 +349,48 @@ fn rewrite(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i
         rewrite_page(&page, &plan, script).map_err(|e| e.to_string())?
     };
     out.write_all(&rewritten).map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
+/// `--ttl 24h` / `90m` / `3600s` / `7d` in seconds.
+fn parse_ttl(text: &str) -> Result<i64, String> {
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: i64 = number.parse().map_err(|_| format!("--ttl `{text}`: write it like 24h, 90m or 7d"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("--ttl `{text}`: the unit must be s, m, h or d")),
+    };
+    Ok(n * scale)
+}
+
+fn preview_link(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, String> {
+    use tailor::preview::{self, PreviewMode, PreviewParams};
+    let args = Args::parse(raw, &["url", "force", "ctx", "ttl"], &["debug", "off"]).map_err(usage)?;
+    let path = rules_path(&args)?;
+    let url = args.get("url").ok_or_else(|| usage(ArgError::Missing("--url URL")))?;
+    let Some(rules) = load(path, err)? else { return Ok(1) };
+    let forced: Vec<&str> = args.all("force").collect();
+    let mut params = PreviewParams {
+        force: if args.has("off") { Some("off".to_string()) } else if forced.is_empty() { None } else { Some(forced.join(",")) },
+        context: args.get("ctx").map(str::to_string),
+        debug: args.has("debug"),
+        expires: None,
+        signature: None,
+    };
+    // Check the ids now: a link that forces nothing is no use to QA.
+    let check = preview::resolve(&rules, &params, PreviewMode::Open, None, 0);
+    if !check.notes.is_empty() {
+        return Err(check.notes.join("; "));
+    }
+    if rules.site.preview == PreviewMode::Signed {
+        let key = std::env::var("TAILOR_PREVIEW_KEY").ok().filter(|k| !k.is_empty()).ok_or("[site] preview = \"signed\": set TAILOR_PREVIEW_KEY to the worker's secret")?;
+        params.expires = Some(now() + parse_ttl(args.get("ttl").unwrap_or("24h"))?);
+        params.signature = Some(preview::sign(&params, key.as_bytes()));
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let _ = writeln!(out, "{url}{separator}{}", params.to_query());
     Ok(0)
 }

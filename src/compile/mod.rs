@@ -28,7 +28,7 @@ pub const ATTRIBUTES: &[&str] = &[
 /// Attribute families addressed as `prefix.name`.
 pub const ATTRIBUTE_PREFIXES: &[&str] = &["cookie", "query", "header"];
 
-const SITE_KEYS: &[&str] = &["timezone", "visitor_cookie", "redirect_hosts", "attributes", "consent"];
+const SITE_KEYS: &[&str] = &["timezone", "visitor_cookie", "redirect_hosts", "attributes", "consent", "preview"];
 const TOP_KEYS: &[&str] = &["site", "segments", "groups", "campaign"];
 const CAMPAIGN_KEYS: &[&str] = &[
     "id", "pages", "exclude_pages", "audience", "when", "priority", "group", "start", "end", "hours", "days",
@@ -225,6 +225,7 @@ impl Compiler<'_> {
             redirect_hosts: Vec::new(),
             custom_attributes: Vec::new(),
             consent: None,
+            preview: crate::preview::PreviewMode::Open,
         };
         let Some(node) = node else { return Some(site) };
         let entries = self.table(node, "[site]")?;
@@ -272,6 +273,17 @@ impl Compiler<'_> {
                 } else {
                     site.custom_attributes.push(name);
                 }
+            }
+        }
+        if let Some(preview) = node.get("preview") {
+            match self.string(preview, "`preview`").as_deref() {
+                Some("open") => site.preview = crate::preview::PreviewMode::Open,
+                Some("signed") => site.preview = crate::preview::PreviewMode::Signed,
+                Some(other) => {
+                    self.error(preview.span, format!("`preview` is `{other}`; use \"signed\" (links from `tailor preview-link`; recommended in production) or \"open\""));
+                    ok = false;
+                }
+                None => ok = false,
             }
         }
         if let Some(consent) = node.get("consent") {
