@@ -8,7 +8,8 @@
 
 use crate::codec;
 use crate::context::{Context, Geo, RequestFacts};
-use crate::decide::decide;
+use crate::decide::decide_with;
+use crate::preview::{self, PreviewMode, PreviewParams};
 use crate::intl::IntlClock;
 use crate::json;
 use crate::model::Ruleset;
@@ -42,23 +43,45 @@ pub fn cookie_name() -> String {
 }
 
 /// Decides for the facts (JSON, see the loader) and returns JSON:
-/// `{visitor, setCookie, decisions, plan, state, campaigns}` or `{error}`.
+/// `{visitor, setCookie, decisions, plan, redirectHosts, state, campaigns,
+/// preview: {active, debug, notes}}` or `{error}`.
 #[wasm_bindgen]
 pub fn decide_json(facts_json: &str) -> String {
     RULES.with(|r| {
         let rules = r.borrow();
         let Some(rules) = rules.as_ref() else { return error("no ruleset loaded") };
-        let facts = match json::parse(facts_json) {
-            Ok(v) => facts_from(&v),
+        let input = match json::parse(facts_json) {
+            Ok(v) => v,
             Err(e) => return error(&e.to_string()),
         };
-        let ctx = Context::for_site(&facts, &rules.site, &IntlClock);
-        let decision = decide(rules, &ctx);
+        let mut facts = facts_from(&input);
+        // QA preview: `preview` is the query string of preview parameters (from
+        // the URL or the session cookie). `previewTrusted` is set by the loader
+        // only when the worker already verified this preview (its
+        // `#tailor-state` says `qa`), since signed links cannot be checked here.
+        let params = PreviewParams::from_query(input.get("preview").and_then(Value::as_str).unwrap_or(""));
+        let mode = if input.get("previewTrusted") == Some(&Value::Bool(true)) { PreviewMode::Open } else { rules.site.preview };
+        let preview = preview::resolve(rules, &params, mode, None, facts.now);
+        let mut notes = preview.notes.clone();
+        notes.extend(preview::simulate_facts(&mut facts, &preview.simulate));
+        let mut ctx = Context::for_site(&facts, &rules.site, &IntlClock);
+        preview::simulate_context(&mut ctx, &preview.simulate);
+        let decision = decide_with(rules, &ctx, &preview.overrides);
         let plan = Plan::build(rules, &decision, &ctx);
         let mut out = Value::Object(Vec::new());
         out.insert("visitor", ctx.visitor_id.clone().map_or(Value::Null, Value::String));
-        out.insert("setCookie", visitor_cookie(rules, &decision, &ctx).map_or(Value::Null, Value::String));
-        let state = state_json(rules, &decision, &ctx, false);
+        // A preview never writes the sticky assignment.
+        let set_cookie = if preview.active { None } else { visitor_cookie(rules, &decision, &ctx) };
+        out.insert("setCookie", set_cookie.map_or(Value::Null, Value::String));
+        let mut state = state_json(rules, &decision, &ctx, false);
+        if preview.active {
+            state.insert("qa", Value::Bool(true));
+        }
+        let mut p = Value::Object(Vec::new());
+        p.insert("active", Value::Bool(preview.active));
+        p.insert("debug", Value::Bool(preview.debug));
+        p.insert("notes", Value::Array(notes.into_iter().map(Value::String).collect()));
+        out.insert("preview", p);
         out.insert("decisions", state.get("decisions").cloned().unwrap_or(Value::Array(Vec::new())));
         out.insert("plan", plan.to_value(rules));
         // The loader keeps redirects on the page's host unless the rules allow another.

@@ -82,8 +82,8 @@ fn format_cookie_start(name: &str, id: &str) -> String {
 }
 
 /// Every campaign with its outcome, for `tailor explain --format json`, the
-/// browser's `campaigns` and QA debugging: `{id, matched, variant?, via?,
-/// bucket?, reason?}`.
+/// browser's `campaigns` and QA debugging: `{id, variants, matched, variant?,
+/// via?, bucket?, reason?}`.
 pub fn campaign_report(rules: &Ruleset, decision: &Decision) -> Value {
     let campaigns = rules
         .campaigns
@@ -92,6 +92,7 @@ pub fn campaign_report(rules: &Ruleset, decision: &Decision) -> Value {
         .map(|(campaign, outcome)| {
             let mut c = Value::Object(Vec::new());
             c.insert("id", Value::String(campaign.id.clone()));
+            c.insert("variants", Value::Array(campaign.variants.iter().map(|v| Value::String(v.id.clone())).collect()));
             match outcome {
                 Outcome::Assigned(a) => {
                     c.insert("matched", Value::Bool(true));
