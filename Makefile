@@ -24,7 +24,7 @@ test: setup-browser site fault-site
 	$(CARGO) test --all-targets
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(HOME)/.cargo/bin/wasm-bindgen-test-runner \
 	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features browser --test browser_wasm
-	node --test --test-concurrency=1 tests/edge/ tests/browser/
+	node --test --test-concurrency=1 tests/edge/ tests/browser/ tests/node/
 
 setup:
 	@bash .ci/setup
