@@ -4,83 +4,8 @@
 // contexts, and both must pick the same variant for every one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { GrowthBook } from "@growthbook/growthbook";
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-// Experiments as GrowthBook sees them; the rule file below is generated from them.
-export const EXPERIMENTS = [
-  { key: "hero-test", weights: [0.5, 0.5], coverage: 1, condition: { plan: { $in: ["pro", "team"] } } },
-  { key: "price-test", weights: [0.2, 0.3, 0.5], coverage: 0.8, condition: { age: { $gte: 18, $lt: 65 } } },
-  { key: "cta-test", weights: [0.1, 0.1, 0.1, 0.7], coverage: 1, condition: { $or: [{ tags: { $elemMatch: { $eq: "beta" } } }, { score: { $gt: 50 } }] } },
-  { key: "copy-test", weights: [0.5, 0.5], coverage: 0.3, condition: { country: { $nin: ["US", "CA"] } }, seed: "copy-seed-2026" },
-  { key: "layout-test", weights: [0.34, 0.33, 0.33], coverage: 1, condition: { plan: { $exists: true }, version: { $vgte: "2.1.0" } } },
-  { key: "all-visitors", weights: [0.5, 0.5], coverage: 1, condition: {} },
-];
-
-function toml(experiments) {
-  let out = '[site]\nattributes = ["plan", "age", "tags", "score", "version"]\n';
-  for (const e of experiments) {
-    out += `\n[[campaign]]\nid = "${e.key}"\ncoverage = ${e.coverage}\n`;
-    if (e.seed) out += `seed = "${e.seed}"\n`;
-    if (Object.keys(e.condition).length) out += `when = ${tomlValue(e.condition)}\n`;
-    e.weights.forEach((w, i) => {
-      out += `  [[campaign.variant]]\n  id = "v${i}"\n  weight = ${w}\n`;
-    });
-  }
-  return out;
-}
-
-function tomlValue(v) {
-  if (Array.isArray(v)) return `[${v.map(tomlValue).join(", ")}]`;
-  if (v && typeof v === "object") return `{ ${Object.entries(v).map(([k, x]) => `"${k}" = ${tomlValue(x)}`).join(", ")} }`;
-  return JSON.stringify(v);
-}
-
-/** Deterministic visitors with a spread of attribute values (some missing). */
-export function visitors(n) {
-  let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
-  return Array.from({ length: n }, (_, i) => {
-    const a = { id: `visitor-${i}-${Math.floor(rnd() * 1e9).toString(36)}` };
-    if (rnd() < 0.9) a.plan = pick(["free", "pro", "team", "enterprise"]);
-    if (rnd() < 0.8) a.age = Math.floor(rnd() * 90);
-    if (rnd() < 0.7) a.tags = Array.from({ length: Math.floor(rnd() * 3) }, () => pick(["beta", "vip", "new"]));
-    if (rnd() < 0.8) a.score = Math.floor(rnd() * 100);
-    if (rnd() < 0.8) a.version = pick(["1.9.9", "2.0.0", "2.1.0", "2.1.0-beta.1", "2.10.3", "v3.0.0"]);
-    a.country = pick(["US", "CA", "DE", "FR", "JP"]);
-    return a;
-  });
-}
-
-/** Loads the browser engine with the experiments' ruleset inside. */
-export async function tailorEngine(experiments) {
-  const dir = mkdtempSync(path.join(tmpdir(), "tailor-gb-"));
-  try {
-    writeFileSync(path.join(dir, "rules.toml"), toml(experiments));
-    execFileSync(path.join(root, "target/debug/tailor"), ["build", path.join(dir, "rules.toml"), "--out", dir], { cwd: root });
-    const glue = await import(path.join(root, "build/engine/browser/tailor_engine.js"));
-    const module = new WebAssembly.Module(readFileSync(path.join(dir, "browser/tailor.wasm")));
-    glue.initSync({ module });
-    const error = glue.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
-    assert.equal(error, undefined, error);
-    return glue;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The facts tailor needs for GrowthBook attributes `a`. */
-export function facts(a) {
-  const { id, country, ...custom } = a;
-  return JSON.stringify({ url: "https://shop.example/", cookies: `tailor_id=${id}`, geo: { country }, now: 1795431600000, custom });
-}
+import { EXPERIMENTS, visitors, tailorEngine, facts } from "./growthbook-fixtures.mjs";
 
 test("tailor picks the same variant as GrowthBook for 10,000 visitors", async () => {
   const engine = await tailorEngine(EXPERIMENTS);
