@@ -615,31 +615,39 @@ impl JsonParser<'_> {
                 key_span,
                 value,
             });
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b'}') {
-                        return Err(Self::trailing_comma(comma));
-                    }
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Node {
-                        kind: NodeKind::Table(entries),
-                        span: Span::at(start, self.pos),
-                    });
-                }
-                None => return Err(Self::unclosed("object", '}', start)),
-                Some(_) => {
-                    return Err(SyntaxError::new(
-                        format!("expected `,` or `}}`, found {}", self.describe_here()),
-                        self.here_span(),
-                    ))
-                }
+            if self.after_element(b'}', "object", start)? {
+                return Ok(Node {
+                    kind: NodeKind::Table(entries),
+                    span: Span::at(start, self.pos),
+                });
             }
+        }
+    }
+
+    /// After a member or an element: `,` continues (unless the closing
+    /// bracket follows it: JSON has no trailing commas), `close` ends the
+    /// container (returns true), anything else is an error.
+    fn after_element(&mut self, close: u8, what: &str, start: usize) -> Result<bool, SyntaxError> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b',') => {
+                let comma = self.pos;
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek() == Some(close) {
+                    return Err(Self::trailing_comma(comma));
+                }
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            None => Err(Self::unclosed(what, close as char, start)),
+            Some(_) => Err(SyntaxError::new(
+                format!("expected `,` or `{}`, found {}", close as char, self.describe_here()),
+                self.here_span(),
+            )),
         }
     }
 
@@ -664,30 +672,11 @@ impl JsonParser<'_> {
                 return Err(Self::unclosed("array", ']', start));
             }
             nodes.push(self.value(depth)?);
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b']') {
-                        return Err(Self::trailing_comma(comma));
-                    }
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Node {
-                        kind: NodeKind::Array(nodes),
-                        span: Span::at(start, self.pos),
-                    });
-                }
-                None => return Err(Self::unclosed("array", ']', start)),
-                Some(_) => {
-                    return Err(SyntaxError::new(
-                        format!("expected `,` or `]`, found {}", self.describe_here()),
-                        self.here_span(),
-                    ))
-                }
+            if self.after_element(b']', "array", start)? {
+                return Ok(Node {
+                    kind: NodeKind::Array(nodes),
+                    span: Span::at(start, self.pos),
+                });
             }
         }
     }
