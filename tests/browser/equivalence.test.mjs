@@ -7,8 +7,8 @@
 import { test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
 import path from "node:path";
+import { explainNative } from "../vectors/native.mjs";
 import { startServer, launch, root } from "./server.mjs";
 
 // Every test is bounded in time.
@@ -32,15 +32,7 @@ after(async () => {
   await server?.close();
 }, { timeout: 30_000 });
 
-// Exactly the flags of tests/edge/equivalence.test.mjs.
-function native(ctx) {
-  const args = ["explain", "www/tailor.toml", "--url", `https://shop.example${ctx.path}`, "--format", "json",
-    "--ua", ctx.user_agent, "--time", ctx.time, "--tz", ctx.timezone ?? "UTC"];
-  if (ctx.country) args.push("--country", ctx.country, "--city", ctx.city);
-  if (ctx.cookie) args.push("--header", `cookie:${ctx.cookie}`);
-  for (const c of (ctx.cookie ?? "").split("; ").filter(Boolean)) args.push("--cookie", c);
-  return JSON.parse(execFileSync(path.join(root, "target/debug/tailor"), args, { cwd: root, encoding: "utf8" }));
-}
+const native = explainNative;
 
 /** The facts the loader would send for a visitor the CLI flags describe. */
 function facts(ctx, freshVisitorId) {

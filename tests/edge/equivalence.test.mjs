@@ -4,9 +4,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { startWorker, root } from "./wrangler.mjs";
+import { explainNative } from "../vectors/native.mjs";
 
 const { contexts } = JSON.parse(await readFile(path.join(root, "tests/vectors/contexts.json"), "utf8"));
 let worker;
@@ -14,12 +14,7 @@ before(async () => { worker = await startWorker({ vars: { TAILOR_DEV: "1" } }); 
 after(async () => { await worker?.stop(); });
 
 function native(ctx) {
-  const args = ["explain", "www/tailor.toml", "--url", `https://shop.example${ctx.path}`, "--format", "json",
-    "--ua", ctx.user_agent, "--time", ctx.time, "--tz", ctx.timezone ?? "UTC"];
-  if (ctx.country) args.push("--country", ctx.country, "--city", ctx.city);
-  if (ctx.cookie) args.push("--header", `cookie:${ctx.cookie}`);
-  for (const c of (ctx.cookie ?? "").split("; ").filter(Boolean)) args.push("--cookie", c);
-  const report = JSON.parse(execFileSync(path.join(root, "target/debug/tailor"), args, { cwd: root, encoding: "utf8" }));
+  const report = explainNative(ctx);
   if (report.plan.redirect) return { redirect: report.plan.redirect };
   return { decisions: report.state.decisions };
 }
