@@ -66,6 +66,7 @@ pub fn compile(source: &str, file: &str, format: Format, now: i64) -> Compiled {
         Err(err) => {
             let message = match (format, bare_word_at(source, err.span.start)) {
                 (Format::Toml, Some(word)) => format!("`{word}` is not a value; if it is text, quote it: \"{word}\""),
+                _ if err.message.contains("recursion") => format!("nesting is too deep: tables and arrays may nest at most {MAX_CONDITION_DEPTH} levels in a condition"),
                 _ => err.message,
             };
             c.error(err.span, message);
@@ -81,6 +82,12 @@ pub fn compile(source: &str, file: &str, format: Format, now: i64) -> Compiled {
 /// An unquoted word at `offset` (what a marketer writes for `key = value`
 /// when they forget the quotes).
 fn bare_word_at(source: &str, offset: usize) -> Option<&str> {
+    // Only in value position: right after `=` (or inside an array).
+    let line_start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let before = source.get(line_start..offset)?.trim_end();
+    if !(before.ends_with('=') || before.ends_with('[') || before.ends_with(',')) || !before.contains('=') {
+        return None;
+    }
     let rest = source.get(offset..)?;
     let len = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
     let word = &rest[..len];
@@ -552,8 +559,8 @@ impl Compiler<'_> {
             }
         }
         if let Some(n) = node.get("hours") {
-            let text = self.string(n, "`hours`");
-            match text.as_deref().and_then(|t| t.split_once('-')).and_then(|(a, b)| Some((parse_clock(a)?, parse_clock(b)?))) {
+            let Some(text) = self.string(n, "`hours`") else { return None };
+            match text.split_once('-').and_then(|(a, b)| Some((parse_clock(a)?, parse_clock(b)?))) {
                 Some((from, to)) => schedule.hours = Some((from, if to == 1440 { 1440 } else { to })),
                 None => {
                     self.error(n.span, "`hours` must look like \"08:00-20:00\" (24-hour clock, site time zone; \"22:00-02:00\" wraps midnight)");
@@ -916,7 +923,7 @@ fn check_selector(selector: &str) -> Result<(), String> {
     if selector.trim().is_empty() {
         return Err("it is empty".to_string());
     }
-    selector.parse::<lol_html::Selector>().map(|_| ()).map_err(|e| format!("{e} (supported: tags, #id, .class, [attr], descendant and child combinators, :nth-child, :first-child, :not)"))
+    selector.parse::<lol_html::Selector>().map(|_| ()).map_err(|e| format!("{e} (supported: type, #id, .class, attribute selectors, descendant and child combinators, :nth-child, :first-child, :nth-of-type, :first-of-type, :not, comma lists)"))
 }
 
 fn is_identifier(s: &str) -> bool {
