@@ -4,6 +4,7 @@
 // HTMLRewriter (src/edge.rs, `applyChange`). See ../README.md for behaviour
 // and limitations.
 import { initSync, load, decide_json } from "tailor-engine";
+import { session, render } from "./preview.js";
 
 const W = window;
 const D = document;
@@ -25,22 +26,26 @@ const fail = (e) => { drop("tailor-hide"); drop("tailor-pending"); warn(e); };
 async function run(o) {
   const custom = { ...o.attributes };
   const timeout = o.timeout == null || o.timeout === "" || isNaN(o.timeout) ? 800 : +o.timeout;
-  let state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, until = 0;
+  let state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
   const done = new Map(); // change key -> WeakSet of elements it was applied to
   const own = new WeakSet(); // nodes tailor inserted (never matched, like at the edge)
+  const noted = new Set(); // preview notes already logged
 
   const reveal = () => { expired = 1; drop("tailor-hide"); drop("tailor-pending"); };
   setTimeout(reveal, timeout - performance.now());
 
-  // Exposure events: once per page view and campaign/variant.
-  const emit = (list) => {
+  // Exposure events: once per page view and campaign/variant. A QA preview's
+  // are marked `qa: true`, so analytics can leave them out.
+  const emit = (list, qa) => {
     const dl = (W.dataLayer = W.dataLayer || []);
     for (const { campaign, variant, via } of list) {
-      const key = campaign + "\0" + variant;
+      const key = campaign + "\0" + variant + "\0" + !!qa;
       if (reported.has(key)) continue;
       reported.add(key);
-      dl.push({ event: "tailor_exposure", campaign, variant });
-      W.dispatchEvent(new CustomEvent("tailor:decision", { detail: { campaign, variant, via } }));
+      const e = { event: "tailor_exposure", campaign, variant }, detail = { campaign, variant, via };
+      if (qa) e.qa = detail.qa = true;
+      dl.push(e);
+      W.dispatchEvent(new CustomEvent("tailor:decision", { detail }));
     }
   };
   const page = () => location.pathname + location.search;
@@ -59,7 +64,7 @@ async function run(o) {
     // the page, and only take over for what comes later.
     decisions = state.decisions || [];
     reveal();
-    emit(decisions);
+    emit(decisions, state.qa === true);
   }
 
   try {
@@ -86,6 +91,10 @@ async function run(o) {
     if (!/^[\w.-]{1,64}$/.test(fresh || "")) {
       fresh = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b | 256).toString(16).slice(1)).join("");
     }
+    // The worker verified the preview of this page load (in signed mode the
+    // browser cannot: it has no key); that preview, and only that one, is
+    // trusted for the rest of the page's life (SPA navigations).
+    if (state && state.qa === true) trusted = session();
     if (adopting) await new Promise((r) => (D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", r) : r()));
     decide();
   } catch (e) {
@@ -95,7 +104,7 @@ async function run(o) {
   }
   adopting = 0;
 
-  function facts() {
+  function facts(preview) {
     const n = navigator, h = n.userAgentData;
     return JSON.stringify({
       url: location.href,
@@ -111,16 +120,22 @@ async function run(o) {
       freshVisitorId: fresh,
       custom,
       gpc: n.globalPrivacyControl === true,
+      preview,
+      previewTrusted: !!preview && preview === trusted,
     });
   }
 
   // Decides for the current URL and applies the plan (or, on a page the
   // worker already rewrote, only records what it changed).
   function decide() {
-    const r = JSON.parse(decide_json(facts()));
+    const q = session();
+    const r = JSON.parse(decide_json(facts(q)));
     if (r.error) throw Error(r.error);
+    const qa = r.preview && r.preview.active;
+    for (const n of (r.preview && r.preview.notes) || []) if (!noted.has(n)) noted.add(n), console.info("tailor: " + n);
     // `Secure` cookies cannot be set from plain http pages (localhost aside).
-    if (r.setCookie) D.cookie = isSecureContext ? r.setCookie : r.setCookie.replace(/; ?Secure/i, "");
+    // A preview never stores the visitor's assignment.
+    if (r.setCookie && !qa) D.cookie = isSecureContext ? r.setCookie : r.setCookie.replace(/; ?Secure/i, "");
     const plan = r.plan;
     const to = !adopting && plan.redirect && new URL(plan.redirect, location.href);
     if (!adopting) decisions = r.decisions;
@@ -128,7 +143,7 @@ async function run(o) {
     // (`redirectHosts`, when the engine reports them), never this page.
     if (to && /^https?:$/.test(to.protocol) && to.href != location.href &&
       (to.hostname == location.hostname || (r.redirectHosts || []).includes(to.hostname))) {
-      emit(decisions);
+      emit(decisions, qa);
       return location.replace(to.href);
     }
     const seen = {};
@@ -142,7 +157,13 @@ async function run(o) {
     drop("tailor-hide");
     scan();
     watch(WATCH_MS);
-    if (!adopting) emit(decisions);
+    if (!adopting) emit(decisions, qa);
+    // The preview badge and debug panel; a broken panel never breaks the page.
+    try {
+      render(r, q, own);
+    } catch (e) {
+      warn(e);
+    }
   }
 
   // Applies pending changes to every matching element that is complete
