@@ -21,6 +21,17 @@ export interface DecisionEventDetail {
   campaign: string;
   variant: string;
   via: Via;
+  /** Present (true) only on a QA preview's page views: leave these out of your numbers. */
+  qa?: true;
+}
+
+/** What is pushed to `window.dataLayer` for each decision. */
+export interface ExposureEvent {
+  event: "tailor_exposure";
+  campaign: string;
+  variant: string;
+  /** Present (true) only on a QA preview's page views: leave these out of your numbers. */
+  qa?: true;
 }
 
 /** Custom attribute values (declared in the rules' `[site] attributes`). */

@@ -1,0 +1,152 @@
+// QA previews in the browser, with the worker's semantics (src/edge.rs,
+// src/preview.rs): the preview parameters come from the URL (which starts a
+// session in the `tailor_preview` cookie, the one the worker uses) or from
+// that cookie; `?tailor=reset` ends the session. The engine checks them
+// (`facts.preview`); this file only reads and stores them, and draws the
+// badge and the debug panel, both inside a shadow root so that neither the
+// page's CSS nor theirs leaks across.
+
+const D = document;
+const COOKIE = "tailor_preview";
+// Query parameter -> field, as PreviewParams::from_query.
+const KEYS = { tailor: "force", tailor_ctx: "ctx", tailor_debug: "debug", tailor_exp: "exp", tailor_sig: "sig" };
+
+/** The preview parameters of a query string (the last occurrence wins, as in the engine). */
+function parse(query) {
+  const p = {};
+  let n = 0;
+  for (const [k, v] of new URLSearchParams(query)) {
+    if (++n > 64) break;
+    const f = KEYS[k];
+    if (f == "debug") p.debug = /^(1|true|yes)$/.test(v);
+    else if (f == "exp") p.exp = /^[+-]?\d{1,15}$/.test(v) ? String(+v) : null;
+    else if (f) p[f] = v;
+  }
+  return p;
+}
+
+const empty = (p) => p.force == null && p.ctx == null && !p.debug;
+
+// Percent-encodes like the engine's `encode` (`:` and `,` stay literal).
+const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%3A/g, ":").replace(/%2C/g, ",");
+
+/** The canonical query string of preview parameters (PreviewParams::to_query). */
+function query(p) {
+  const q = [];
+  if (p.force != null) q.push("tailor=" + enc(p.force));
+  if (p.ctx != null) q.push("tailor_ctx=" + enc(p.ctx));
+  if (p.debug) q.push("tailor_debug=1");
+  if (p.exp != null) q.push("tailor_exp=" + p.exp);
+  if (p.sig != null) q.push("tailor_sig=" + enc(p.sig));
+  return q.join("&");
+}
+
+function readCookie(name) {
+  for (const piece of D.cookie.split(";")) {
+    const i = piece.indexOf("=");
+    if (i > 0 && piece.slice(0, i).trim() == name) return piece.slice(i + 1).trim().replace(/^"(.*)"$/, "$1");
+  }
+  return "";
+}
+
+/**
+ * The preview in effect for the current URL, as a canonical query string
+ * ("" for none): the URL's parameters (stored in the session cookie), or the
+ * cookie's; `tailor=reset` deletes the cookie.
+ */
+export function session() {
+  const url = parse(location.search);
+  const attrs = "; Path=/; SameSite=Lax" + (isSecureContext ? "; Secure" : "");
+  if (url.force == "reset") {
+    D.cookie = COOKIE + "=" + attrs + "; Max-Age=0";
+    return "";
+  }
+  if (!empty(url)) {
+    const q = query(url);
+    D.cookie = COOKIE + "=" + q.replace(/,/g, "%2C") + attrs;
+    return q;
+  }
+  const p = parse(readCookie(COOKIE));
+  return empty(p) || p.force == "reset" ? "" : query(p);
+}
+
+// A link to this page (path, hash and other query parameters kept) with
+// other preview parameters.
+function link(p) {
+  const rest = location.search.slice(1).split("&").filter((kv) => {
+    let name = kv.split("=")[0];
+    try { name = decodeURIComponent(name.replace(/\+/g, " ")); } catch (e) { /* kept as is */ }
+    return kv && !(name in KEYS);
+  });
+  rest.push(query(p));
+  return location.pathname + "?" + rest.join("&") + location.hash;
+}
+
+const CSS = `:host{all:initial!important;display:flex!important;flex-direction:column!important;align-items:flex-end!important;position:fixed!important;right:12px!important;bottom:12px!important;z-index:2147483647!important;visibility:visible!important;opacity:1!important;font:12px/1.4 system-ui,sans-serif!important;color:#111827!important;max-width:calc(100vw - 24px)!important}
+button{all:initial;cursor:pointer;padding:6px 10px;border-radius:6px;background:#1d4ed8;color:#fff;font:600 12px/1.2 system-ui,sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.3)}
+div{box-sizing:border-box}
+.panel{width:440px;max-width:100%;max-height:70vh;overflow:auto;margin-bottom:8px;padding:10px 12px;background:#fff;border:1px solid #d1d5db;border-radius:8px;box-shadow:0 4px 16px rgba(0,0,0,.25);text-align:left}
+.panel[hidden]{display:none}
+h2{margin:0 0 6px;font:600 13px/1.3 system-ui,sans-serif}
+ul{margin:0;padding:0;list-style:none}
+li{padding:5px 0;border-top:1px solid #e5e7eb}
+.no{color:#6b7280}.why{color:#b45309}.note{color:#b91c1c}
+a{color:#1d4ed8;margin-right:8px}a.on{font-weight:700}
+code{font:11px ui-monospace,monospace}`;
+
+function h(tag, props, ...children) {
+  const el = D.createElement(tag);
+  for (const k in props || {}) props[k] != null && (k == "class" ? (el.className = props[k]) : el.setAttribute(k, props[k]));
+  el.append(...children.filter((c) => c != null));
+  return el;
+}
+
+let host, root, collapsed;
+
+/**
+ * Shows (or removes) the badge and, with `tailor_debug=1`, the debug panel for
+ * the engine's result `r` under the preview query `q`. `own` receives the host
+ * element, so the plan never changes it.
+ */
+export function render(r, q, own) {
+  const p = r.preview || {};
+  if (!p.active) {
+    if (host) host.remove();
+    return;
+  }
+  // The worker's own badge is replaced by this one, which page CSS cannot hide.
+  const worker = D.getElementById("tailor-preview-badge");
+  if (worker) worker.remove();
+  if (!host) {
+    host = D.createElement("tailor-preview");
+    own.add(host);
+    root = host.attachShadow({ mode: "open" });
+  }
+  const badge = h("button", { type: "button", class: "badge", title: p.debug ? "tailor debug panel" : "a QA preview: not what visitors see" }, "tailor preview");
+  const kids = [h("style", null, CSS)];
+  if (p.debug) {
+    const params = parse(q);
+    const bucket = {};
+    for (const d of r.decisions || []) if (d.bucket != null) bucket[d.campaign] = d.bucket;
+    const force = (f, label, cls) => h("a", { href: link(f == "reset" ? { force: f } : { force: f, ctx: params.ctx, debug: true }), "data-force": f, class: cls }, label);
+    const rows = (r.campaigns || []).map((c) => h("li", { "data-campaign": c.id, "data-matched": String(!!c.matched), class: c.matched ? "yes" : "no" },
+      h("div", null, c.matched ? "\u2713 " : "\u2717 ", h("b", null, c.id),
+        c.matched ? ` \u2192 ${c.variant} (${c.via})` : null,
+        c.matched && (bucket[c.id] ?? c.bucket) != null ? `, bucket ${Math.round((bucket[c.id] ?? c.bucket) * 1e4) / 1e4}` : null),
+      c.reason ? h("div", { class: "why" }, c.reason) : null,
+      h("div", null, "force: ", ...(c.variants || []).map((v) => force(c.id + ":" + v, v, c.matched && c.variant == v ? "on" : null)))));
+    const panel = h("div", { class: "panel", role: "dialog", "aria-label": "tailor debug" },
+      h("h2", null, "tailor preview: why each campaign applies"),
+      params.force != null ? h("div", null, "forced: ", h("code", null, params.force)) : null,
+      params.ctx != null ? h("div", null, "context: ", h("code", null, params.ctx)) : null,
+      (p.notes || []).length ? h("ul", { class: "notes" }, ...p.notes.map((n) => h("li", { class: "note" }, n))) : null,
+      h("div", null, force("off", "off: no personalization"), force("reset", "reset: end the preview")),
+      h("ul", { class: "campaigns" }, ...rows));
+    panel.hidden = !!collapsed;
+    badge.onclick = () => (collapsed = panel.hidden = !panel.hidden);
+    kids.push(panel);
+  }
+  kids.push(badge);
+  root.replaceChildren(...kids);
+  if (!host.isConnected) D.documentElement.append(host);
+}
