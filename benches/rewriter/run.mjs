@@ -401,14 +401,19 @@ async function probeRewriteMs(wasm) {
 
 // ------------------------------------------------------------ engines
 
-/** The lol_html engine from LOLHTML_REV, built once into build/engine-lolhtml
- * (the sources exported with `git archive`, nothing in the checkout touched). */
+/** The lol_html engine and the CLI of LOLHTML_REV, built once into
+ * build/engine-lolhtml and build/lolhtml-target (the sources exported with
+ * `git archive`, nothing in the checkout touched). The CLI must be the same
+ * commit's: the rule encoding and the worker entry `tailor build` writes change
+ * between commits, and an engine that cannot read its rules passes pages
+ * through untouched. */
 function ensureLolhtmlEngine() {
   const dir = path.join(here, "build/engine-lolhtml");
   const wasm = path.join(dir, "worker/index_bg.wasm");
   const stamp = path.join(dir, "REV");
+  const cli = path.join(here, "build/lolhtml-target/debug/tailor");
   const commit = execFileSync("git", ["-C", root, "rev-parse", "--verify", `${LOLHTML_REV}^{commit}`], { encoding: "utf8" }).trim();
-  if (fs.existsSync(wasm) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === commit) return { dir, commit };
+  if (fs.existsSync(wasm) && fs.existsSync(cli) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === commit) return { dir, cli, commit };
   const src = path.join(here, "build/lolhtml-src");
   fs.rmSync(src, { recursive: true, force: true });
   fs.mkdirSync(src, { recursive: true });
@@ -416,7 +421,7 @@ function ensureLolhtmlEngine() {
   if (x.status !== 0) throw new Error(`git archive ${commit}: ${x.stderr}`);
   const manifest = fs.readFileSync(path.join(src, "Cargo.toml"), "utf8");
   if (!/^edge\s*=\s*\[[^\]]*"rewrite"/m.test(manifest)) throw new Error(`${LOLHTML_REV}: its edge feature does not use lol_html (pass --lolhtml-rev)`);
-  log(`building the lol_html engine of ${commit.slice(0, 7)} (worker-build --release; about a minute, once)`);
+  log(`building the lol_html engine and CLI of ${commit.slice(0, 7)} (worker-build --release, cargo build; 2-3 minutes, once)`);
   const t = performance.now();
   const r = spawnSync(path.join(os.homedir(), ".cargo/bin/worker-build"),
     ["--release", "--out-dir", path.join(dir, "worker"), "--", "--offline", "--no-default-features", "--features", "edge"], {
@@ -432,9 +437,13 @@ function ensureLolhtmlEngine() {
       },
     });
   if (r.status !== 0 || !fs.existsSync(wasm)) throw new Error(`worker-build failed:\n${(r.stderr || String(r.error)).split("\n").slice(-15).join("\n")}`);
+  const c = spawnSync(process.env.CARGO || "cargo", ["build", "--offline", "--bin", "tailor"], {
+    cwd: src, encoding: "utf8", timeout: 900_000, env: { ...process.env, CARGO_TARGET_DIR: path.join(here, "build/lolhtml-target") },
+  });
+  if (c.status !== 0 || !fs.existsSync(cli)) throw new Error(`cargo build (CLI of ${commit.slice(0, 7)}) failed:\n${(c.stderr || String(c.error)).split("\n").slice(-15).join("\n")}`);
   fs.writeFileSync(stamp, `${commit}\n`);
   log(`built in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-  return { dir, commit };
+  return { dir, cli, commit };
 }
 
 /** What the checkout's engine does with a plan: lol_html in the wasm, or HTMLRewriter from its JS glue. */
@@ -457,8 +466,9 @@ async function main() {
   const lol = ensureLolhtmlEngine();
   const engines = { lolhtml: lol.dir, lolhtmlRev: `commit ${lol.commit.slice(0, 7)}`, head: headEngine, headKind: engineKind(headEngine) };
   info.engines = `lol_html: ${engines.lolhtmlRev} (${engineKind(lol.dir)}); HEAD: ${sh("git", ["-C", root, "rev-parse", "--short", "HEAD"])}${sh("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"]) ? " + uncommitted changes" : ""} (${engines.headKind})`;
-  for (const [rules, out, engine] of [["rules.toml", "tailor-lolhtml", lol.dir], ["rules-idle.toml", "tailor-idle", lol.dir], ["rules.toml", "tailor-head", headEngine]]) {
-    log(sh(tailorBin, ["build", path.join(here, rules), "--out", path.join(here, "build", out), "--engine", engine]));
+  for (const [cliBin, rules, out, engine] of [[lol.cli, "rules.toml", "tailor-lolhtml", lol.dir], [lol.cli, "rules-idle.toml", "tailor-idle", lol.dir],
+    [tailorBin, "rules.toml", "tailor-head", headEngine]]) {
+    log(sh(cliBin, ["build", path.join(here, rules), "--out", path.join(here, "build", out), "--engine", engine]));
   }
   const labels = { head: `tailor HEAD: ${engines.headKind}` };
 
@@ -488,7 +498,9 @@ async function main() {
     const res = {};
     for (const w of workers) res[w.id] = await get(`${w.url}/${page}`, w.agent);
     for (const w of workers) expected[`${w.id} ${page}`] = res[w.id].body.length;
-    const cli = normalize(execFileSync(tailorBin, ["rewrite", path.join(here, "rules.toml"), "--page", path.join(CORPUS, page), "--url", `http://bench.local/${page}`], { maxBuffer: 64 << 20 }));
+    const rewrite = (bin) => normalize(execFileSync(bin, ["rewrite", path.join(here, "rules.toml"), "--page", path.join(CORPUS, page), "--url", `http://bench.local/${page}`], { maxBuffer: 64 << 20 }));
+    const cli = rewrite(lol.cli); // lol_html native, the reference
+    const headCli = rewrite(tailorBin);
     const norm = Object.fromEntries(["lolhtml", "head", "htmlrewriter"].map((id) => [id, normalize(res[id].body)]));
     const raw = (id) => res[id].body.toString("latin1");
     const c = {
@@ -498,12 +510,13 @@ async function main() {
       vsCli: Object.fromEntries(Object.entries(norm).map(([id, s]) => [id, firstDifference(s, cli)])),
       passthrough: firstDifference(raw("passthrough"), original.toString("latin1")),
       idle: firstDifference(raw("idle"), original.toString("latin1")),
+      headCli: firstDifference(headCli, cli),
       markers: Object.fromEntries(Object.entries(norm).map(([id, s]) => [id, markers(s)])),
       headers: Object.fromEntries(["lolhtml", "head", "htmlrewriter"].map((id) => [id, hdr(res[id])])),
     };
     checks.push(c);
     const same = (d) => (d === null ? "==" : "!=");
-    log(`${page}: vs CLI: lol_html ${same(c.vsCli.lolhtml)}, HEAD ${same(c.vsCli.head)}, HTMLRewriter ${same(c.vsCli.htmlrewriter)}; origin: passthrough ${same(c.passthrough)}, idle ${same(c.idle)}`);
+    log(`${page}: vs CLI: lol_html ${same(c.vsCli.lolhtml)}, HEAD ${same(c.vsCli.head)}, HTMLRewriter ${same(c.vsCli.htmlrewriter)}, HEAD's CLI ${same(c.headCli)}; origin: passthrough ${same(c.passthrough)}, idle ${same(c.idle)}`);
   }
 
   // What a visitor gets when an HTMLRewriter handler throws.
@@ -590,11 +603,11 @@ function report(info, checks, markerNames, failure, results, size, workers) {
   ], 2), "");
 
   out.push("## Same output?", "");
-  out.push("Rules: `rules.toml` (one campaign, one variant: `title` text, `img` attr, `body` add_class, `h1` append, `h2` replace). Each rewritten page is compared with `tailor rewrite` (the CLI, lol_html native) after blanking the decision-state JSON in `<script id=\"tailor-state\">` (it carries the request's geo).", "");
+  out.push("Rules: `rules.toml` (one campaign, one variant: `title` text, `img` attr, `body` add_class, `h1` append, `h2` replace). Each rewritten page is compared with \`tailor rewrite\` of the lol_html commit (the CLI, lol_html native) after blanking the decision-state JSON in `<script id=\"tailor-state\">` (it carries the request's geo).", "");
   const same = (d) => (d === null ? "identical" : `DIFFERENT at byte ${d.offset}`);
-  out.push(table(["page", "origin B", "lol_html B", "HEAD B", "HTMLRewriter B", "lol_html = CLI", "HEAD = CLI", "HTMLRewriter = CLI", "passthrough = origin", "no-change tailor = origin"],
+  out.push(table(["page", "origin B", "lol_html B", "HEAD B", "HTMLRewriter B", "lol_html = CLI", "HEAD = CLI", "HTMLRewriter = CLI", "HEAD's CLI = CLI", "passthrough = origin", "no-change tailor = origin"],
     checks.map((c) => [c.page, c.originalBytes, c.bytes.lolhtml, c.bytes.head, c.bytes.htmlrewriter,
-      same(c.vsCli.lolhtml), same(c.vsCli.head), same(c.vsCli.htmlrewriter), same(c.passthrough), same(c.idle)])), "");
+      same(c.vsCli.lolhtml), same(c.vsCli.head), same(c.vsCli.htmlrewriter), same(c.headCli), same(c.passthrough), same(c.idle)])), "");
   out.push(`Changes counted in each page (${markerNames.join(", ")}), lol_html / HEAD / HTMLRewriter:`, "");
   for (const c of checks) out.push(`- ${c.page}: ${c.markers.lolhtml.join(", ")} / ${c.markers.head.join(", ")} / ${c.markers.htmlrewriter.join(", ")}`);
   for (const c of checks) {
