@@ -234,7 +234,8 @@ test("a single-page app navigation (pushState) decides again for the new URL", a
 });
 
 test("anti-flicker: targeted elements stay hidden until changed, others are never hidden", async () => {
-  const { page, warnings } = await open("/?snippet=1&delay=400", {
+  // A generous timeout: this test is about hiding until the change, not the timeout (see the next test).
+  const { page, warnings } = await open("/?snippet=1&delay=400&timeout=5000", {
     cookies: { tier: "gold" },
     init: sampler("#pricing .pro .price") + `
       window.__other = [];
@@ -271,7 +272,8 @@ test("the timeout reveals everything when the engine is slow; the change lands l
   await page.waitForFunction(() => window.__samples.some((s) => s.vis === "visible"), null, { timeout: 2000 });
   const samples = await page.evaluate(() => window.__samples);
   const shown = samples.find((s) => s.vis === "visible");
-  assert.ok(shown.t >= 250 && shown.t <= 900, `revealed at ${Math.round(shown.t)} ms`);
+  // Well before the engine (delayed 3 s) arrives; loose upper bound for loaded machines.
+  assert.ok(shown.t >= 250 && shown.t <= 2000, `revealed at ${Math.round(shown.t)} ms`);
   assert.equal(shown.text, OLD_PRICE, "revealed unchanged");
   assert.equal(await page.evaluate(() => window.tailor), undefined, "the engine is still loading");
   // When the engine arrives, the visitor's variant is still applied.
