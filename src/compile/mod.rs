@@ -5,6 +5,7 @@
 //! because the people writing rules are marketers, not compiler engineers.
 //! It only produces a ruleset when there are no errors.
 
+mod conflicts;
 pub mod diagnostic;
 pub mod source;
 pub mod zone;
@@ -18,6 +19,7 @@ use crate::time::{parse_clock, parse_rfc3339, DAY_NAMES};
 use crate::value::Value;
 use diagnostic::{suggest, Diagnostic, Severity};
 use source::{Entry, Format, LineIndex, Node, NodeKind, Span};
+use std::collections::HashMap;
 
 /// Attributes every platform provides (some may be missing on one of them,
 /// see the rule reference).
@@ -197,19 +199,20 @@ impl Compiler<'_> {
 
         let mut campaigns = Vec::new();
         let mut infos = Vec::new();
-        let mut seen_ids: Vec<(String, Span)> = Vec::new();
+        // Id → where its first campaign starts; a map, as files may hold thousands of campaigns.
+        let mut seen_ids: HashMap<&str, Span> = HashMap::new();
         match root.get("campaign") {
             None => self.warn(root.span, "no `[[campaign]]` defined: the ruleset does nothing"),
             Some(node) => match &node.kind {
                 NodeKind::Array(items) => {
                     for item in items {
                         if let Some(NodeKind::String(id)) = item.get("id").map(|n| &n.kind) {
-                            if let Some(first) = seen_ids.iter().find(|(seen, _)| seen == id) {
-                                let (line, _) = self.lines.line_col(first.1.start);
+                            if let Some(first) = seen_ids.get(id.as_str()) {
+                                let (line, _) = self.lines.line_col(first.start);
                                 let span = item.get("id").map_or(item.span, |n| n.span);
                                 self.error(span, format!("duplicate campaign id `{id}` (first defined on line {line}); campaign ids must be unique"));
                             } else {
-                                seen_ids.push((id.clone(), item.span));
+                                seen_ids.insert(id, item.span);
                             }
                         }
                         if let Some((campaign, info)) = self.campaign(item, &site, &segments, &broken_segments) {
@@ -805,70 +808,18 @@ impl Compiler<'_> {
         ok.then_some(pairs)
     }
 
+    /// Warnings that need several campaigns at once (see [`conflicts`]).
     fn cross_campaign_checks(&mut self, campaigns: &[Campaign], infos: &[CampaignInfo]) {
-        for (i, a) in campaigns.iter().enumerate() {
-            for (j, b) in campaigns.iter().enumerate().skip(i + 1) {
-                // Campaigns of one group never apply together.
-                let same_group = a.group.is_some() && a.group == b.group;
-                if a.priority != b.priority || same_group || !pages_overlap(a, b) {
-                    continue;
-                }
-                for (selector, span) in &infos[j].selectors {
-                    if infos[i].selectors.iter().any(|(s, _)| s == selector) {
-                        self.warn(*span, format!(
-                            "campaigns `{}` and `{}` both change `{selector}` on the same pages with priority {}: the first in the file wins; set `priority` to make it explicit",
-                            a.id, b.id, a.priority
-                        ));
-                        break;
-                    }
-                }
-            }
-            // A campaign behind an always-on campaign of its group never runs.
-            if let Some(group) = &a.group {
-                if let Some(winner) = campaigns.iter().enumerate().find(|(j, w)| {
-                    *j != i && w.group.as_ref() == Some(group) && (w.priority > a.priority || (w.priority == a.priority && *j < i)) && always_applies(w)
-                }) {
-                    self.warn(infos[i].span, format!(
-                        "campaign `{}` can never run: campaign `{}` of group `{group}` comes first and applies to every visitor on every page",
-                        a.id, winner.1.id
-                    ));
-                }
-            }
+        let mut warnings = conflicts::selector_conflicts(campaigns, infos);
+        warnings.extend(conflicts::hidden_by_group(campaigns, infos));
+        for (span, message) in warnings {
+            self.warn(span, message);
         }
     }
 }
 
 fn has_weights(variant_list: &Node) -> bool {
     matches!(&variant_list.kind, NodeKind::Array(items) if items.iter().any(|v| v.get("weight").is_some()))
-}
-
-fn always_applies(c: &Campaign) -> bool {
-    c.kind == CampaignKind::Personalization
-        && c.pages.is_empty()
-        && c.exclude_pages.is_empty()
-        && c.audience.is_empty()
-        && c.when.is_none()
-        && c.schedule == Schedule::default()
-}
-
-/// Whether two campaigns may run on a common page. Exact for identical or
-/// empty page lists and literal paths; globs against globs are assumed to
-/// overlap (a warning too many beats one too few).
-fn pages_overlap(a: &Campaign, b: &Campaign) -> bool {
-    if a.pages.is_empty() || b.pages.is_empty() {
-        return true;
-    }
-    a.pages.iter().any(|pa| {
-        b.pages.iter().any(|pb| {
-            let literal = |g: &Glob| !g.as_str().contains(['*', '?']);
-            match (literal(pa), literal(pb)) {
-                (true, true) => pa == pb,
-                (true, false) => pb.matches(pa.as_str()),
-                (false, true) => pa.matches(pb.as_str()),
-                (false, false) => true,
-            }
-        })
-    })
 }
 
 /// Why an attribute path does not exist, or `None` if it does.
@@ -986,5 +937,28 @@ fn find_key(node: &Node, key: &str) -> Option<Span> {
         NodeKind::Table(entries) => entries.iter().find_map(|e| if e.key == key { Some(e.key_span) } else { find_key(&e.value, key) }),
         NodeKind::Array(items) => items.iter().find_map(|i| find_key(i, key)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The campaigns of a rule source that compile, with the facts the cross-campaign checks use.
+    pub(super) fn campaigns(source: &str, format: Format) -> (Vec<Campaign>, Vec<CampaignInfo>) {
+        let root = source::parse(source, format).expect("the test source parses");
+        let mut c = Compiler { file: "test", lines: LineIndex::new(source), diagnostics: Vec::new(), now: 0 };
+        let site = c.site(root.get("site"));
+        let (segments, broken) = c.segments(root.get("segments"), &site);
+        let mut out = (Vec::new(), Vec::new());
+        if let Some(NodeKind::Array(items)) = root.get("campaign").map(|n| &n.kind) {
+            for item in items {
+                if let Some((campaign, info)) = c.campaign(item, &site, &segments, &broken) {
+                    out.0.push(campaign);
+                    out.1.push(info);
+                }
+            }
+        }
+        out
     }
 }
