@@ -93,6 +93,55 @@ pub fn decide_json(facts_json: &str) -> String {
     })
 }
 
+/// GrowthBook-style evaluation for an app that has its own attributes (a
+/// single-page app, a server render in node): `attributes_json` is the
+/// attributes object conditions see (`id` is the visitor id A/B tests hash,
+/// `path` the page for `pages`), `now_ms` the time for schedules. Returns
+/// the variant index of every campaign in ruleset order, `-1` where none
+/// applies; [`campaigns_json`] names them. The same decision as
+/// [`decide_json`] for the same attributes, without reasons, plan or JSON
+/// out: this is the path to call once per visitor and render.
+#[wasm_bindgen]
+pub fn evaluate(attributes_json: &str, now_ms: f64) -> Vec<i32> {
+    RULES.with(|r| {
+        let rules = r.borrow();
+        let (Some(rules), Ok(attributes)) = (rules.as_ref(), json::parse(attributes_json)) else { return Vec::new() };
+        let now = (now_ms / 1000.0).floor() as i64;
+        let needs_clock = rules.campaigns.iter().any(|c| c.schedule.hours.is_some() || c.schedule.days != 0);
+        let ctx = Context {
+            visitor_id: attributes.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_string),
+            visitor_id_is_new: false,
+            path: attributes.get("path").and_then(Value::as_str).unwrap_or("/").to_string(),
+            identifiers_allowed: true,
+            now,
+            site_time: if needs_clock { crate::time::ZoneClock::local_time(&IntlClock, &rules.site.timezone, now) } else { None },
+            attributes,
+        };
+        crate::decide::variants(rules, &ctx).into_iter().map(|v| v.map_or(-1, |v| v as i32)).collect()
+    })
+}
+
+/// `[{id, variants: [id...]}]` in ruleset order, to name what [`evaluate`] returns.
+#[wasm_bindgen]
+pub fn campaigns_json() -> String {
+    RULES.with(|r| {
+        let rules = r.borrow();
+        let list = rules.as_ref().map_or_else(Vec::new, |rules| {
+            rules
+                .campaigns
+                .iter()
+                .map(|c| {
+                    let mut o = Value::Object(Vec::new());
+                    o.insert("id", Value::String(c.id.clone()));
+                    o.insert("variants", Value::Array(c.variants.iter().map(|v| Value::String(v.id.clone())).collect()));
+                    o
+                })
+                .collect()
+        });
+        Value::Array(list).to_json()
+    })
+}
+
 fn error(message: &str) -> String {
     let mut out = Value::Object(Vec::new());
     out.insert("error", message.into());

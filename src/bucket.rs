@@ -14,7 +14,18 @@
 /// other GrowthBook SDKs. The JS loop's `hval += (hval << 1) + ... + (hval << 24)`
 /// is a multiplication by the FNV prime `0x01000193` modulo 2^32.
 pub fn fnv32a(s: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
+    fnv32a_continue(FNV_OFFSET, s)
+}
+
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+
+/// FNV-1a continued over `s` from state `h`: hashing `a` then `b` this way
+/// equals hashing `a + b`, without building the concatenation.
+fn fnv32a_continue(mut h: u32, s: &str) -> u32 {
+    // ASCII (nearly every id and seed) is one UTF-16 unit per byte.
+    if s.is_ascii() {
+        return s.bytes().fold(h, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    }
     for unit in s.encode_utf16() {
         h ^= u32::from(unit);
         h = h.wrapping_mul(0x0100_0193);
@@ -27,25 +38,50 @@ pub fn fnv32a(s: &str) -> u32 {
 ///
 /// Version 1 (`(fnv(value + seed) % 1000) / 1000`) is the original, biased
 /// algorithm kept for old experiments; version 2 hashes the decimal string of
-/// the first hash again, which removes the bias, and has 4 decimals.
+/// the first hash again, which removes the bias, and has 4 decimals. Nothing
+/// is allocated: this runs for every A/B test on every request.
 pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
     match version {
-        1 => {
-            let mut s = String::with_capacity(value.len() + seed.len());
-            s.push_str(value);
-            s.push_str(seed);
-            Some(f64::from(fnv32a(&s) % 1000) / 1000.0)
-        }
+        1 => Some(f64::from(fnv32a_continue(fnv32a_continue(FNV_OFFSET, value), seed) % 1000) / 1000.0),
         2 => {
-            let mut s = String::with_capacity(seed.len() + value.len());
-            s.push_str(seed);
-            s.push_str(value);
-            let mut first = String::with_capacity(10);
-            crate::value::push_uint(fnv32a(&s).into(), &mut first);
-            Some(f64::from(fnv32a(&first) % 10000) / 10000.0)
+            let first = fnv32a_continue(fnv32a_continue(FNV_OFFSET, seed), value);
+            // The decimal digits of `first` (at most 10), hashed again.
+            let mut digits = [0u8; 10];
+            let mut at = digits.len();
+            let mut rest = first;
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            }
+            let second = digits[at..].iter().fold(FNV_OFFSET, |h, &d| (h ^ u32::from(d)).wrapping_mul(0x0100_0193));
+            Some(f64::from(second % 10000) / 10000.0)
         }
         _ => None,
     }
+}
+
+/// [`choose_variation`] over [`bucket_ranges`] for `count` variations with
+/// weights `weight(i)`, without allocating either: the same arithmetic in
+/// the same order, so the same floating-point results.
+pub fn choose_weighted(n: f64, count: usize, coverage: f64, weight: impl Fn(usize) -> f64) -> Option<usize> {
+    let coverage = coverage.clamp(0.0, 1.0);
+    let total: f64 = (0..count).fold(0.0, |sum, i| sum + weight(i));
+    let equal = !(0.99..=1.01).contains(&total);
+    let equal_weight = 1.0 / count as f64;
+    let mut cumulative = 0.0;
+    for i in 0..count {
+        let x = if equal { equal_weight } else { weight(i) };
+        let start = cumulative;
+        cumulative += x;
+        if n >= start && n < start + coverage * x {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// `n` equal weights of `1 / n`; empty for `n <= 0` (GrowthBook's `getEqualWeights`).

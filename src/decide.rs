@@ -82,6 +82,33 @@ pub fn decide(rules: &Ruleset, ctx: &Context) -> Decision {
 }
 
 pub fn decide_with(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Decision {
+    decide_impl(rules, ctx, overrides, Explain::Yes)
+}
+
+/// Whether skipped campaigns get the condition that failed. Finding it
+/// evaluates the condition a second time, which only people reading the
+/// reasons need; [`variants`] does without.
+#[derive(Clone, Copy, PartialEq)]
+enum Explain {
+    Yes,
+    No,
+}
+
+/// Only the variant of every campaign (`None`: not applied), in ruleset
+/// order: the same decision as [`decide`] without the reasons, for callers
+/// that evaluate many contexts (the browser's `evaluate`).
+pub fn variants(rules: &Ruleset, ctx: &Context) -> Vec<Option<usize>> {
+    decide_impl(rules, ctx, &Overrides::default(), Explain::No)
+        .outcomes
+        .into_iter()
+        .map(|o| match o {
+            Outcome::Assigned(a) => Some(a.variant),
+            Outcome::Skipped(_) => None,
+        })
+        .collect()
+}
+
+fn decide_impl(rules: &Ruleset, ctx: &Context, overrides: &Overrides, explain: Explain) -> Decision {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; rules.campaigns.len()];
     // Highest priority first; a stable sort keeps source order among equals.
     let mut order: Vec<usize> = (0..rules.campaigns.len()).collect();
@@ -92,11 +119,17 @@ pub fn decide_with(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Dec
     for index in order {
         let campaign = &rules.campaigns[index];
         let outcome = if let Some(&(_, variant)) = overrides.forced.iter().find(|(c, _)| *c == index) {
-            Outcome::Assigned(Assignment { variant, bucket: None, via: Via::Forced })
+            // Forcing previews a variant outside its schedule and audience,
+            // but only where the campaign runs: a forced redirect of
+            // `/pricing` must not redirect every page of the QA session.
+            match page_scope(campaign, ctx) {
+                Err(skip) => Outcome::Skipped(skip),
+                Ok(()) => Outcome::Assigned(Assignment { variant, bucket: None, via: Via::Forced }),
+            }
         } else if overrides.off {
             Outcome::Skipped(Skip::Disabled)
         } else {
-            match eligibility(rules, campaign, ctx) {
+            match eligibility(rules, campaign, ctx, explain) {
                 Err(skip) => Outcome::Skipped(skip),
                 Ok(()) => match campaign.group.as_deref().and_then(|g| groups_taken.iter().find(|(name, _)| *name == g)) {
                     Some(&(group, by)) => Outcome::Skipped(Skip::GroupTaken { group: group.to_string(), by }),
@@ -114,26 +147,33 @@ pub fn decide_with(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Dec
     Decision { outcomes: outcomes.into_iter().map(|o| o.unwrap_or(Outcome::Skipped(Skip::Disabled))).collect() }
 }
 
-fn eligibility(rules: &Ruleset, campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
+/// Whether the campaign runs on this page (`pages`, `exclude_pages`).
+fn page_scope(campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     if !campaign.pages.is_empty() && !campaign.pages.iter().any(|g| g.matches(&ctx.path)) {
         return Err(Skip::PageNotMatched);
     }
     if let Some(glob) = campaign.exclude_pages.iter().find(|g| g.matches(&ctx.path)) {
         return Err(Skip::PageExcluded { pattern: glob.as_str().to_string() });
     }
+    Ok(())
+}
+
+fn eligibility(rules: &Ruleset, campaign: &Campaign, ctx: &Context, explain: Explain) -> Result<(), Skip> {
+    page_scope(campaign, ctx)?;
     check_schedule(&campaign.schedule, ctx.now, ctx.site_time)?;
     for &segment in &campaign.audience {
         let Some(seg) = rules.segments.get(segment as usize) else {
             return Err(Skip::SegmentFailed { segment, failure: None });
         };
         if !seg.targeting.condition.eval(&ctx.attributes, &rules.saved_groups) {
-            let failure = seg.targeting.condition.first_failure(&ctx.attributes, &rules.saved_groups);
+            let failure = if explain == Explain::Yes { seg.targeting.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
             return Err(Skip::SegmentFailed { segment, failure });
         }
     }
     if let Some(when) = &campaign.when {
         if !when.condition.eval(&ctx.attributes, &rules.saved_groups) {
-            return Err(Skip::WhenFailed { failure: when.condition.first_failure(&ctx.attributes, &rules.saved_groups) });
+            let failure = if explain == Explain::Yes { when.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
+            return Err(Skip::WhenFailed { failure });
         }
     }
     Ok(())
@@ -182,9 +222,8 @@ fn assign(campaign: &Campaign, ctx: &Context, is_bot: bool) -> Outcome {
         CampaignKind::Experiment => {
             let Some(id) = ctx.visitor_id.as_deref() else { return Outcome::Skipped(Skip::NoVisitorId) };
             let Some(n) = bucket::hash(&campaign.seed, id, 2) else { return Outcome::Skipped(Skip::NoVisitorId) };
-            let weights: Vec<f64> = campaign.variants.iter().map(|v| v.weight).collect();
-            let ranges = bucket::bucket_ranges(weights.len(), campaign.coverage, Some(&weights));
-            match bucket::choose_variation(n, &ranges) {
+            let variants = &campaign.variants;
+            match bucket::choose_weighted(n, variants.len(), campaign.coverage, |i| variants[i].weight) {
                 Some(variant) => Outcome::Assigned(Assignment { variant, bucket: Some(n), via: Via::Bucket }),
                 None => Outcome::Skipped(Skip::NotInCoverage { bucket: n }),
             }

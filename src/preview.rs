@@ -262,7 +262,7 @@ pub fn simulate_context(ctx: &mut Context, simulate: &[(String, String)]) {
         let typed = match value.as_str() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
-            v => v.parse::<f64>().ok().filter(|n| n.is_finite() && matches!(name.as_str(), "local_hour")).map_or_else(|| Value::from(v), Value::Number),
+            v => crate::value::parse_f64(v).filter(|n| n.is_finite() && matches!(name.as_str(), "local_hour")).map_or_else(|| Value::from(v), Value::Number),
         };
         match name.split_once('.') {
             Some((family, key)) => ctx.attributes.entry(family).insert(key, typed),

@@ -344,6 +344,16 @@ pub(crate) fn float_syntax(text: &str) -> Option<FloatSyntax> {
 
 /// `text.parse::<f64>().ok()` (the lean browser build converts with JavaScript).
 pub fn parse_f64(text: &str) -> Option<f64> {
+    // Integers of up to 15 digits (ages, scores, counts: most numbers in
+    // attributes) are exact in an f64 and need no general conversion.
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let n = digits.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
+        return Some(if negative { -n } else { n });
+    }
     #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
     return crate::jsrt::parse_f64(text);
     #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
@@ -502,6 +512,14 @@ mod tests {
         for t in texts {
             assert_eq!(float_syntax(&t).is_some(), t.parse::<f64>().is_ok(), "{t:?}");
             assert_eq!(float_syntax(&t).is_some(), t.parse::<f32>().is_ok(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn parse_f64_agrees_with_rust_on_integers_and_the_rest() {
+        for t in ["0", "-0", "7", "007", "-12", "999999999999999", "1000000000000000", "-9007199254740993", "12345678901234567890", "1.5", "-", "", "1e3", "--1", "+1"] {
+            let ours = parse_f64(t).map(f64::to_bits);
+            assert_eq!(ours, t.parse::<f64>().ok().map(f64::to_bits), "{t:?}");
         }
     }
 

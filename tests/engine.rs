@@ -370,3 +370,54 @@ id = "test"
     assert_eq!(c.visitor_id, None);
     assert!(matches!(&d.outcomes[1], Outcome::Assigned(a) if a.via == Via::NoConsent));
 }
+
+#[test]
+fn a_forced_campaign_still_runs_only_on_its_pages() {
+    let rules = rules(
+        r#"
+[[campaign]]
+id = "pricing-redirect"
+pages = ["/pricing", "/pricing/*"]
+exclude_pages = ["/pricing/legal"]
+when = { country = "NZ" }
+  [[campaign.variant]]
+  id = "control"
+  weight = 0.5
+  [[campaign.variant]]
+  id = "new"
+  weight = 0.5
+  redirect = "/pricing-new"
+"#,
+    );
+    let overrides = tailor::decide::Overrides { forced: vec![(0, 1)], off: false };
+    let decide_on = |url: &str| {
+        let f = facts(url, "2026-12-03T12:00:00+01:00");
+        tailor::decide::decide_with(&rules, &ctx(&rules, &f), &overrides).outcomes[0].clone()
+    };
+    // Outside the audience (not NZ) the force still applies, on the campaign's pages...
+    assert!(matches!(decide_on("https://shop.example/pricing"), Outcome::Assigned(a) if a.via == Via::Forced && a.variant == 1));
+    assert!(matches!(decide_on("https://shop.example/pricing/team"), Outcome::Assigned(a) if a.via == Via::Forced));
+    // ...and nowhere else: no redirect of the home page or an excluded page.
+    assert_eq!(decide_on("https://shop.example/"), Outcome::Skipped(Skip::PageNotMatched));
+    assert!(matches!(decide_on("https://shop.example/pricing/legal"), Outcome::Skipped(Skip::PageExcluded { .. })));
+    let f = facts("https://shop.example/", "2026-12-03T12:00:00+01:00");
+    let decision = tailor::decide::decide_with(&rules, &ctx(&rules, &f), &overrides);
+    assert_eq!(Plan::build(&rules, &decision, &ctx(&rules, &f)).redirect, None);
+}
+
+#[test]
+fn variants_without_reasons_agree_with_the_full_decision() {
+    let rules = demo();
+    for i in 0..2000 {
+        let mut f = facts(["https://shop.example/", "https://shop.example/pricing/"][i % 2], ["2026-12-03T19:30:00+01:00", "2026-12-05T09:10:00+01:00"][i / 2 % 2]);
+        f.cookies = Some(format!("tailor_id=v{i}; tier={}", ["gold", "none", "silver"][i % 3]));
+        f.geo.country = Some(["DE", "US", "FR", "AT"][i % 4].into());
+        f.user_agent = Some(["Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0", "Googlebot/2.1"][i % 3].into());
+        let c = ctx(&rules, &f);
+        let full: Vec<Option<usize>> = decide(&rules, &c).outcomes.iter().map(|o| match o {
+            Outcome::Assigned(a) => Some(a.variant),
+            Outcome::Skipped(_) => None,
+        }).collect();
+        assert_eq!(tailor::decide::variants(&rules, &c), full);
+    }
+}

@@ -87,6 +87,28 @@ proptest! {
     }
 
     #[test]
+    fn allocation_free_bucketing_matches_the_reference(
+        seed in "\\PC{0,12}", id in "\\PC{0,24}", version in 1u32..3,
+        weights in prop::collection::vec(0.0f64..1.0, 0..6), coverage in -0.5f64..1.5,
+        n in 0.0f64..1.0,
+    ) {
+        // The reference: GrowthBook's formulas as written (strings concatenated, ranges collected).
+        let concat = if version == 1 { format!("{id}{seed}") } else { format!("{seed}{id}") };
+        let first = tailor::bucket::fnv32a(&concat);
+        let want = if version == 1 { f64::from(first % 1000) / 1000.0 } else { f64::from(tailor::bucket::fnv32a(&first.to_string()) % 10000) / 10000.0 };
+        prop_assert_eq!(tailor::bucket::hash(&seed, &id, version), Some(want));
+        let ranges = tailor::bucket::bucket_ranges(weights.len(), coverage, Some(&weights));
+        prop_assert_eq!(tailor::bucket::choose_weighted(n, weights.len(), coverage, |i| weights[i]), tailor::bucket::choose_variation(n, &ranges));
+        // Weights that sum to 1 (the usual case) exercise the non-fallback path.
+        let total: f64 = weights.iter().sum();
+        if total > 0.0 {
+            let normal: Vec<f64> = weights.iter().map(|w| w / total).collect();
+            let ranges = tailor::bucket::bucket_ranges(normal.len(), coverage, Some(&normal));
+            prop_assert_eq!(tailor::bucket::choose_weighted(n, normal.len(), coverage, |i| normal[i]), tailor::bucket::choose_variation(n, &ranges));
+        }
+    }
+
+    #[test]
     fn escaped_text_has_no_markup(text in "\\PC{0,60}") {
         let e = tailor::html::escaped(&text);
         prop_assert!(!e.contains('<') && !e.contains('>') && !e.contains('"'));

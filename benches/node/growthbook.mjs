@@ -1,41 +1,91 @@
 // Decision speed, tailor's wasm vs @growthbook/growthbook 1.8.0, in one node
-// process, on the differential test's experiments and visitors (which first
-// proves both pick the same variants). Run: node benches/node/growthbook.mjs
+// process, on the differential test's experiments and 10,000 visitors
+// (tests/node/growthbook.test.mjs first proves both pick the same variants).
+//
+//   node benches/node/growthbook.mjs [--rounds 7] [--json]
+//
+// Three contenders, interleaved in rounds because the machine is shared:
+// - GrowthBook: `setAttributes(a)` then `run(experiment)` for each experiment;
+// - tailor evaluate: `evaluate(JSON.stringify(a), now)`, every campaign of the
+//   ruleset decided in one call (the attributes API, what an app calls);
+// - tailor decide_json: what the script tag calls per page view: context from
+//   raw facts (URL, cookies, UA), decision with reasons, plan, state and the
+//   debug report, JSON both ways.
+// Reported per decision (one visitor x one experiment) and per visitor.
 import { GrowthBook } from "@growthbook/growthbook";
-import { EXPERIMENTS, visitors, tailorEngine, facts } from "../../tests/node/growthbook-fixtures.mjs";
+import { EXPERIMENTS, visitors, tailorEngine, facts, NOW } from "../../tests/node/growthbook-fixtures.mjs";
 
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROUNDS = arg("--rounds", 7);
 const N = 10_000;
 const people = visitors(N);
 const engine = await tailorEngine(EXPERIMENTS);
 const inputs = people.map(facts);
 const gb = new GrowthBook({ attributes: {} });
+const runs = EXPERIMENTS.map((e) => ({ key: e.key, variations: e.weights.map((_, i) => i), weights: e.weights, coverage: e.coverage, condition: e.condition, seed: e.seed, hashVersion: 2, hashAttribute: "id" }));
 
 function growthbook() {
   let n = 0;
   for (const a of people) {
     gb.setAttributes(a);
-    for (const e of EXPERIMENTS) {
-      const r = gb.run({ key: e.key, variations: e.weights.map((_, i) => i), weights: e.weights, coverage: e.coverage, condition: e.condition, seed: e.seed, hashVersion: 2, hashAttribute: "id" });
-      n += r.variationId;
-    }
+    for (const e of runs) n += gb.run(e).variationId;
   }
   return n;
 }
 
-function tailor() {
+function evaluate() {
+  let n = 0;
+  for (const a of people) {
+    const v = engine.evaluate(JSON.stringify(a), NOW);
+    for (let i = 0; i < v.length; i++) n += v[i];
+  }
+  return n;
+}
+
+function decideJson() {
   let n = 0;
   for (const f of inputs) n += engine.decide_json(f).length;
   return n;
 }
 
-const time = (fn) => { const t0 = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t0) / N; };
-const rounds = { growthbook: [], tailor: [] };
-for (let round = 0; round < 7; round++) {
-  // Interleaved, so both see the same machine.
-  rounds.growthbook.push(time(growthbook));
-  rounds.tailor.push(time(tailor));
+const contenders = { growthbook, evaluate, decideJson };
+const time = (fn) => {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / N;
+};
+const rounds = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+for (const fn of Object.values(contenders)) fn(); // warm up the JITs
+for (let round = 0; round < ROUNDS; round++) {
+  const names = Object.keys(contenders);
+  // Rotate the order each round, so no contender always runs first.
+  for (let i = 0; i < names.length; i++) {
+    const name = names[(i + round) % names.length];
+    rounds[name].push(time(contenders[name]));
+  }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const gbNs = median(rounds.growthbook), tailorNs = median(rounds.tailor);
-console.log(`per visitor (${EXPERIMENTS.length} experiments), median of 7 interleaved rounds of ${N}:`);
-console.log(`  GrowthBook ${gbNs.toFixed(0)} ns   tailor (decide_json: context, decide, plan, JSON) ${tailorNs.toFixed(0)} ns   ratio GrowthBook/tailor ${(gbNs / tailorNs).toFixed(2)}`);
+const perVisitor = Object.fromEntries(Object.entries(rounds).map(([k, xs]) => [k, median(xs)]));
+const E = EXPERIMENTS.length;
+const result = {
+  experiments: E,
+  visitors: N,
+  rounds: ROUNDS,
+  ns_per_visitor: perVisitor,
+  ns_per_decision: Object.fromEntries(Object.entries(perVisitor).map(([k, v]) => [k, v / E])),
+  speedup_evaluate: perVisitor.growthbook / perVisitor.evaluate,
+  speedup_decide_json: perVisitor.growthbook / perVisitor.decideJson,
+};
+if (process.argv.includes("--json")) {
+  console.log(JSON.stringify(result));
+} else {
+  console.log(`GrowthBook vs tailor, ${N} visitors x ${E} experiments, median of ${ROUNDS} interleaved rounds (node ${process.version})`);
+  console.log("contender                          ns/decision   ns/visitor   GrowthBook/this");
+  const label = { growthbook: "GrowthBook setAttributes+run", evaluate: "tailor evaluate(attributes)", decideJson: "tailor decide_json (page view)" };
+  for (const [k, v] of Object.entries(perVisitor)) {
+    console.log(`${label[k].padEnd(34)} ${(v / E).toFixed(0).padStart(11)} ${v.toFixed(0).padStart(12)} ${(perVisitor.growthbook / v).toFixed(2).padStart(17)}`);
+  }
+}

@@ -19,7 +19,7 @@ export const EXPERIMENTS = [
   { key: "all-visitors", weights: [0.5, 0.5], coverage: 1, condition: {} },
 ];
 
-function toml(experiments) {
+export function toml(experiments) {
   let out = '[site]\nattributes = ["plan", "age", "tags", "score", "version"]\n';
   for (const e of experiments) {
     out += `\n[[campaign]]\nid = "${e.key}"\ncoverage = ${e.coverage}\n`;
@@ -72,9 +72,12 @@ export async function tailorEngine(experiments) {
   }
 }
 
+/** The time of the facts (ms), for schedules. */
+export const NOW = 1795431600000;
+
 /** The facts tailor needs for GrowthBook attributes `a`. */
 export function facts(a) {
   const { id, country, ...custom } = a;
-  return JSON.stringify({ url: "https://shop.example/", cookies: `tailor_id=${id}`, geo: { country }, now: 1795431600000, custom });
+  return JSON.stringify({ url: "https://shop.example/", cookies: `tailor_id=${id}`, geo: { country }, now: NOW, custom });
 }
 

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GrowthBook } from "@growthbook/growthbook";
-import { EXPERIMENTS, visitors, tailorEngine, facts } from "./growthbook-fixtures.mjs";
+import { EXPERIMENTS, visitors, tailorEngine, facts, NOW } from "./growthbook-fixtures.mjs";
 
 test("tailor picks the same variant as GrowthBook for 10,000 visitors", async () => {
   const engine = await tailorEngine(EXPERIMENTS);
@@ -24,6 +24,28 @@ test("tailor picks the same variant as GrowthBook for 10,000 visitors", async ()
       if (theirs !== mine) mismatches.push(`${e.key} ${JSON.stringify(a)}: GrowthBook ${theirs}, tailor ${mine}`);
       if (theirs) inExperiment++;
     }
+  }
+  assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
+  assert.ok(inExperiment > 20_000, `the experiments are exercised (${inExperiment} assignments)`);
+});
+
+test("evaluate (attributes in, variant indices out) picks the same variants as GrowthBook", async () => {
+  const engine = await tailorEngine(EXPERIMENTS);
+  const campaigns = JSON.parse(engine.campaigns_json());
+  assert.deepEqual(campaigns.map((c) => c.id), EXPERIMENTS.map((e) => e.key));
+  const gb = new GrowthBook({ attributes: {} });
+  const mismatches = [];
+  let inExperiment = 0;
+  for (const a of visitors(10_000)) {
+    gb.setAttributes(a);
+    const ours = engine.evaluate(JSON.stringify(a), NOW);
+    assert.equal(ours.length, EXPERIMENTS.length);
+    EXPERIMENTS.forEach((e, i) => {
+      const r = gb.run({ key: e.key, variations: e.weights.map((_, i) => i), weights: e.weights, coverage: e.coverage, condition: e.condition, seed: e.seed, hashVersion: 2, hashAttribute: "id" });
+      const theirs = r.inExperiment ? r.variationId : -1;
+      if (theirs !== ours[i]) mismatches.push(`${e.key} ${JSON.stringify(a)}: GrowthBook ${theirs}, tailor ${ours[i]}`);
+      if (theirs >= 0) inExperiment++;
+    });
   }
   assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
   assert.ok(inExperiment > 20_000, `the experiments are exercised (${inExperiment} assignments)`);
