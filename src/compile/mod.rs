@@ -97,10 +97,48 @@ fn bare_word_at(source: &str, offset: usize) -> Option<&str> {
     (starts_alpha && !matches!(word, "true" | "false" | "inf" | "nan")).then_some(word)
 }
 
-/// Reads and compiles a rule file, choosing the format by extension.
+/// Reads and compiles a rule file, choosing the format by extension. Only failing to read the
+/// file is an `Err`; what is in it, whatever the bytes, comes back as diagnostics.
 pub fn compile_file(path: &str, now: i64) -> Result<Compiled, std::io::Error> {
-    let source = std::fs::read_to_string(path)?;
-    Ok(compile(&source, path, Format::from_path(path), now))
+    let bytes = std::fs::read(path)?;
+    Ok(compile_bytes(&bytes, path, Format::from_path(path), now))
+}
+
+/// Compiles rule source as read from disk. A file that is not UTF-8 was saved in another
+/// encoding by the marketer's editor: that is a mistake in the rule file like any other, so it
+/// is reported at the first bad byte, with the usual cause, rather than as an I/O failure.
+pub fn compile_bytes(bytes: &[u8], file: &str, format: Format, now: i64) -> Compiled {
+    let error = match std::str::from_utf8(bytes) {
+        Ok(source) => return compile(source, file, format, now),
+        Err(error) => error,
+    };
+    let at = error.valid_up_to();
+    // Everything before the first bad byte is UTF-8, so lines and columns count as usual.
+    let before = bytes.get(..at).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
+    let lines = LineIndex::new(before);
+    let span = Span { start: before.len(), end: before.len() };
+    let d = Diagnostic::at(Severity::Error, file, &lines, span, not_utf8_message(bytes, at, error.error_len().is_none()));
+    Compiled { ruleset: None, diagnostics: vec![d] }
+}
+
+/// What a marketer needs to hear about a file that is not UTF-8: which byte, the likely
+/// encoding it came from, and to save it as UTF-8.
+fn not_utf8_message(bytes: &[u8], at: usize, truncated: bool) -> String {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return "the file is saved as UTF-16: save it as UTF-8".to_string();
+    }
+    if truncated {
+        return "the file is not UTF-8 text: it ends in the middle of a character; save it as UTF-8".to_string();
+    }
+    let byte = bytes.get(at).copied().unwrap_or_default();
+    // Latin-1 and Windows-1252 agree from 0xA0 on; they are what a non-UTF-8 editor writes.
+    let what = match byte {
+        0xA0 => "a non-breaking space in Latin-1 / Windows-1252".to_string(),
+        0xA1..=0xFF => format!("`{}` in Latin-1 / Windows-1252", char::from(byte)),
+        0x80 => "`€` in Windows-1252".to_string(),
+        _ => "no character".to_string(),
+    };
+    format!("the file is not UTF-8 text: byte 0x{byte:02X} here is {what}, not UTF-8; save the file as UTF-8")
 }
 
 struct Compiler<'a> {
@@ -960,5 +998,23 @@ mod tests {
             }
         }
         out
+    }
+
+    fn diagnostics(source: &str, format: Format) -> Vec<String> {
+        compile(source, "t", format, 0).diagnostics.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_a_rule_error_at_the_first_bad_byte() {
+        let compiled = compile_bytes(b"[site]\ntimezone = \"UTC\"\n# Gr\xfc\xdfe\n", "t.toml", Format::Toml, 0);
+        assert!(compiled.ruleset.is_none());
+        let d: Vec<String> = compiled.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(d, ["t.toml:3:5: error: the file is not UTF-8 text: byte 0xFC here is `ü` in Latin-1 / Windows-1252, not UTF-8; save the file as UTF-8"]);
+        let d = compile_bytes(b"\xef\xbb\xbfa = \"\xe2\x82", "t.toml", Format::Toml, 0).diagnostics;
+        assert_eq!((d[0].line, d[0].column), (1, 6));
+        assert!(d[0].message.contains("ends in the middle of a character"), "{}", d[0].message);
+        let d = compile_bytes(b"\xff\xfe{\0}\0", "t.json", Format::Json, 0).diagnostics;
+        assert_eq!((d[0].line, d[0].column, d[0].message.as_str()), (1, 1, "the file is saved as UTF-16: save it as UTF-8"));
+        assert_eq!(compile_bytes(b"{}", "t.json", Format::Json, 0).diagnostics, compile("{}", "t.json", Format::Json, 0).diagnostics);
     }
 }
