@@ -198,14 +198,18 @@ impl Compiler<'_> {
         }
     }
 
-    /// A string or an array of strings, each with its span.
+    /// A string or an array of strings, each with its span. Each entry that is not a string is
+    /// reported and skipped, so the good entries are still checked and used (an `attributes`
+    /// list with one bad entry still declares the others).
     fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<(String, Span)>> {
         match &node.kind {
             NodeKind::String(s) => Some(vec![(s.clone(), node.span)]),
             NodeKind::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    out.push((self.string(item, &format!("each entry of {what}"))?, item.span));
+                    if let Some(text) = self.string(item, &format!("each entry of {what}")) {
+                        out.push((text, item.span));
+                    }
                 }
                 Some(out)
             }
@@ -263,10 +267,13 @@ impl Compiler<'_> {
             },
         }
         self.cross_campaign_checks(&campaigns, &infos);
-        Some(Ruleset { site: site?, segments: segments.into_iter().map(|(s, _)| s).collect(), saved_groups, groups_source, campaigns })
+        Some(Ruleset { site, segments: segments.into_iter().map(|(s, _)| s).collect(), saved_groups, groups_source, campaigns })
     }
 
-    fn site(&mut self, node: Option<&Node>) -> Option<Site> {
+    /// The `[site]` settings. A bad setting is reported and left at its default while every
+    /// other setting is kept: dropping the whole section would make the campaigns fail on the
+    /// attributes and redirect hosts it declares, errors that are not there.
+    fn site(&mut self, node: Option<&Node>) -> Site {
         let mut site = Site {
             timezone: "UTC".to_string(),
             visitor_cookie: "tailor_id".to_string(),
@@ -275,10 +282,9 @@ impl Compiler<'_> {
             consent: None,
             preview: crate::preview::PreviewMode::Open,
         };
-        let Some(node) = node else { return Some(site) };
-        let entries = self.table(node, "[site]")?;
+        let Some(node) = node else { return site };
+        let Some(entries) = self.table(node, "[site]") else { return site };
         self.check_keys(entries, SITE_KEYS, "[site]");
-        let mut ok = true;
         if let Some(tz) = node.get("timezone") {
             match self.string(tz, "`timezone`") {
                 Some(name) if zone::is_known_zone(&name) => site.timezone = name,
@@ -288,9 +294,8 @@ impl Compiler<'_> {
                         None => "use an IANA name such as `Europe/Berlin` or `UTC`".to_string(),
                     };
                     self.error(tz.span, format!("unknown time zone `{name}`: {hint}"));
-                    ok = false;
                 }
-                None => ok = false,
+                None => {}
             }
         }
         if let Some(cookie) = node.get("visitor_cookie") {
@@ -298,9 +303,8 @@ impl Compiler<'_> {
                 Some(name) if is_cookie_name(&name) => site.visitor_cookie = name,
                 Some(name) => {
                     self.error(cookie.span, format!("`{name}` is not a valid cookie name: use letters, digits, `_` and `-`"));
-                    ok = false;
                 }
-                None => ok = false,
+                None => {}
             }
         }
         if let Some(hosts) = node.get("redirect_hosts") {
@@ -329,18 +333,14 @@ impl Compiler<'_> {
                 Some("signed") => site.preview = crate::preview::PreviewMode::Signed,
                 Some(other) => {
                     self.error(preview.span, format!("`preview` is `{other}`; use \"signed\" (links from `tailor preview-link`; recommended in production) or \"open\""));
-                    ok = false;
                 }
-                None => ok = false,
+                None => {}
             }
         }
         if let Some(consent) = node.get("consent") {
-            match self.consent(consent) {
-                Some(c) => site.consent = Some(c),
-                None => ok = false,
-            }
+            site.consent = self.consent(consent);
         }
-        ok.then_some(site)
+        site
     }
 
     fn consent(&mut self, node: &Node) -> Option<Consent> {
@@ -373,7 +373,7 @@ impl Compiler<'_> {
 
     /// The compiled segments, and the names of those that failed (already
     /// reported: campaigns using them must not report them again as unknown).
-    fn segments(&mut self, node: Option<&Node>, site: &Option<Site>) -> (Vec<(Segment, Span)>, Vec<String>) {
+    fn segments(&mut self, node: Option<&Node>, site: &Site) -> (Vec<(Segment, Span)>, Vec<String>) {
         let (mut segments, mut broken) = (Vec::new(), Vec::new());
         let Some(node) = node else { return (segments, broken) };
         for entry in self.table(node, "[segments]").unwrap_or_default() {
@@ -387,7 +387,7 @@ impl Compiler<'_> {
 
     /// Compiles a GrowthBook condition, checking attribute names, operators
     /// and regexes, each at its own position.
-    fn condition(&mut self, node: &Node, what: &str, site: &Option<Site>) -> Option<Targeting> {
+    fn condition(&mut self, node: &Node, what: &str, site: &Site) -> Option<Targeting> {
         if !matches!(node.kind, NodeKind::Table(_)) {
             self.error(node.span, format!("{what} must be a condition table such as `{{ country = \"DE\" }}`, found {}", node.type_name()));
             return None;
@@ -420,7 +420,7 @@ impl Compiler<'_> {
         ok.then_some(Targeting { source, condition })
     }
 
-    fn template(&mut self, node: &Node, what: &str, site: &Option<Site>) -> Option<Template> {
+    fn template(&mut self, node: &Node, what: &str, site: &Site) -> Option<Template> {
         let text = self.string(node, what)?;
         match Template::parse(&text) {
             Ok(t) => {
@@ -440,7 +440,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn campaign(&mut self, node: &Node, site: &Option<Site>, segments: &[(Segment, Span)], broken_segments: &[String]) -> Option<(Campaign, CampaignInfo)> {
+    fn campaign(&mut self, node: &Node, site: &Site, segments: &[(Segment, Span)], broken_segments: &[String]) -> Option<(Campaign, CampaignInfo)> {
         let entries = self.table(node, "a campaign")?;
         self.check_keys(entries, CAMPAIGN_KEYS, "a campaign");
         let id = match node.get("id") {
@@ -563,10 +563,10 @@ impl Compiler<'_> {
         ))
     }
 
-    fn schedule(&mut self, node: &Node, site: &Option<Site>, what: &str) -> Option<Schedule> {
+    fn schedule(&mut self, node: &Node, site: &Site, what: &str) -> Option<Schedule> {
         let mut schedule = Schedule::default();
         let mut ok = true;
-        let zone = site.as_ref().map_or("UTC", |s| s.timezone.as_str()).to_string();
+        let zone = site.timezone.clone();
         let mut instant = |c: &mut Self, key: &str| -> Option<i64> {
             let n = node.get(key)?;
             let text = match &n.kind {
@@ -630,7 +630,7 @@ impl Compiler<'_> {
         ok.then_some(schedule)
     }
 
-    fn variants(&mut self, node: &Node, what: &str, site: &Option<Site>, selectors: &mut Vec<(String, Span)>) -> Option<Vec<Variant>> {
+    fn variants(&mut self, node: &Node, what: &str, site: &Site, selectors: &mut Vec<(String, Span)>) -> Option<Vec<Variant>> {
         let Some(list) = node.get("variant") else {
             self.error(node.span, format!("{what} has no variants: add at least one `[[campaign.variant]]`"));
             return None;
@@ -736,7 +736,7 @@ impl Compiler<'_> {
     }
 
     /// One change entry: a selector and one or more actions on it.
-    fn change(&mut self, node: &Node, site: &Option<Site>) -> Option<Vec<Change>> {
+    fn change(&mut self, node: &Node, site: &Site) -> Option<Vec<Change>> {
         let entries = self.table(node, "a change")?;
         self.check_keys(entries, CHANGE_KEYS, "a change");
         let Some(select) = node.get("select") else {
@@ -803,7 +803,7 @@ impl Compiler<'_> {
         Some(list.iter().flat_map(|(s, _)| s.split_ascii_whitespace().map(str::to_string)).collect())
     }
 
-    fn attributes(&mut self, node: &Node, site: &Option<Site>) -> Option<Vec<(String, Template)>> {
+    fn attributes(&mut self, node: &Node, site: &Site) -> Option<Vec<(String, Template)>> {
         let entries = self.table(node, "`attr`")?;
         let mut pairs = Vec::new();
         let mut ok = true;
@@ -861,7 +861,7 @@ fn has_weights(variant_list: &Node) -> bool {
 }
 
 /// Why an attribute path does not exist, or `None` if it does.
-fn attribute_problem(path: &str, site: &Option<Site>) -> Option<String> {
+fn attribute_problem(path: &str, site: &Site) -> Option<String> {
     if ATTRIBUTE_PREFIXES.contains(&path) {
         // `cookie.tier = "gold"` unquoted in TOML is a nested table: it would
         // compare the whole cookie jar.
@@ -871,13 +871,10 @@ fn attribute_problem(path: &str, site: &Option<Site>) -> Option<String> {
     if ATTRIBUTES.contains(&path) || ATTRIBUTE_PREFIXES.contains(&root) {
         return None;
     }
-    if let Some(site) = site {
-        if site.custom_attributes.iter().any(|a| a == path || path.starts_with(&format!("{a}."))) {
-            return None;
-        }
+    if site.custom_attributes.iter().any(|a| a == path || path.starts_with(&format!("{a}."))) {
+        return None;
     }
-    let customs = site.as_ref().map(|s| s.custom_attributes.clone()).unwrap_or_default();
-    let candidates = ATTRIBUTES.iter().copied().chain(customs.iter().map(String::as_str));
+    let candidates = ATTRIBUTES.iter().copied().chain(site.custom_attributes.iter().map(String::as_str));
     Some(match suggest(path, candidates) {
         Some(s) => format!("unknown attribute `{path}`; did you mean `{s}`?"),
         None => format!(
@@ -887,7 +884,7 @@ fn attribute_problem(path: &str, site: &Option<Site>) -> Option<String> {
     })
 }
 
-fn redirect_problem(target: &str, site: &Option<Site>) -> Option<String> {
+fn redirect_problem(target: &str, site: &Site) -> Option<String> {
     if html::is_dangerous_url(target) {
         return Some("`redirect` may not use a `javascript:` or `data:` URL".to_string());
     }
@@ -902,7 +899,7 @@ fn redirect_problem(target: &str, site: &Option<Site>) -> Option<String> {
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("");
     let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
-    let allowed = site.as_ref().is_some_and(|s| s.redirect_hosts.iter().any(|h| *h == host));
+    let allowed = site.redirect_hosts.iter().any(|h| *h == host);
     (!allowed).then(|| format!("`redirect` goes to host `{host}`, which is not in `[site] redirect_hosts`; add it there to allow it"))
 }
 
