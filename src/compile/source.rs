@@ -448,13 +448,37 @@ pub fn parse_json(source: &str) -> Result<Node, SyntaxError> {
     if parser.pos < parser.bytes.len() {
         return Err(SyntaxError::new(
             format!(
-                "unexpected {} after the end of the JSON document",
+                "found {} after the end of the JSON document: a JSON rule file holds one object",
                 parser.describe_here()
             ),
             parser.here_span(),
         ));
     }
     Ok(root)
+}
+
+/// A character for a message, as the reader sees it in the file: printable ones in backticks
+/// exactly as written (a quote is `"`, not an escaped `\"`), the invisible ones by name, since
+/// quoting them would show nothing.
+fn describe_char(c: char) -> String {
+    match c {
+        '\n' | '\r' => "end of line".to_owned(),
+        '\t' => "a tab".to_owned(),
+        ' ' => "a space".to_owned(),
+        '\u{a0}' => "a non-breaking space (U+00A0)".to_owned(),
+        // A backtick cannot be quoted in backticks.
+        '`' => "a backtick (`)".to_owned(),
+        c if c.is_control() || c.is_whitespace() || is_invisible(c) => {
+            format!("the invisible character U+{:04X}", u32::from(c))
+        }
+        c => format!("`{c}`"),
+    }
+}
+
+/// Format characters that editors show as nothing (zero-width spaces and joiners, direction
+/// marks, a byte order mark in the middle of the text).
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}')
 }
 
 struct JsonParser<'s> {
@@ -481,8 +505,7 @@ impl JsonParser<'_> {
     fn describe_here(&self) -> String {
         match self.current_char() {
             None => "end of input".to_owned(),
-            Some('\n') | Some('\r') => "end of line".to_owned(),
-            Some(c) => format!("`{}`", c.escape_debug()),
+            Some(c) => describe_char(c),
         }
     }
 
@@ -770,17 +793,17 @@ impl JsonParser<'_> {
             return Ok(c);
         }
         if b != b'u' {
-            let len = self.current_char().map_or(1, char::len_utf8);
-            let shown = self
-                .slice(escape_start, self.pos + len)
-                .escape_debug()
-                .to_string();
-            return Err(SyntaxError::new(
-                format!(
-                    "invalid escape sequence `{shown}` (valid escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)"
-                ),
-                Span::at(escape_start, self.pos + len),
-            ));
+            let c = self.current_char().unwrap_or(char::REPLACEMENT_CHARACTER);
+            const VALID: &str = "valid escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write `\\\\` for a backslash";
+            let message = match c {
+                '\n' | '\r' => "a backslash at the end of a line: a JSON string cannot continue on the next line (write `\\n` for a line break, `\\\\` for a backslash)".to_owned(),
+                c if c.is_control() || c.is_whitespace() || is_invisible(c) => {
+                    format!("a backslash followed by {} is not an escape sequence ({VALID})", describe_char(c))
+                }
+                // Shown as written in the file: `\q`, one backslash.
+                c => format!("invalid escape sequence `\\{c}` ({VALID})"),
+            };
+            return Err(SyntaxError::new(message, Span::at(escape_start, self.pos + c.len_utf8())));
         }
         self.pos += 1;
         let first = self.hex4(escape_start)?;
@@ -1222,7 +1245,7 @@ tags = []
     #[test]
     fn json_bad_escapes() {
         let (msg, at) = json_err("{\"a\": \"x\\qy\"}");
-        assert!(msg.contains("invalid escape sequence `\\\\q`"), "{msg}");
+        assert!(msg.starts_with("invalid escape sequence `\\q` ("), "{msg}");
         assert_eq!(at, (1, 9));
         let (msg, at) = json_err("[\"\\u12G4\"]");
         assert!(msg.contains("4 hex digits"), "{msg}");
