@@ -229,7 +229,17 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
 }
 
 /// Shown on every previewed page so nobody mistakes it for the live site.
-const PREVIEW_BADGE: &str = "<div id=\"tailor-preview-badge\" style=\"position:fixed;z-index:2147483647;right:12px;bottom:12px;padding:6px 10px;border-radius:6px;background:#1d4ed8;color:#fff;font:600 12px/1.2 system-ui,sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.3)\">tailor preview</div>";
+/// The label lives in a declarative shadow root, so page styles cannot reach
+/// it (no `div { display: none }` or font rule of the site hides or restyles
+/// it), and the host's own position is pinned with `!important` inline
+/// styles, which only an `!important` rule on the made-up tag name could beat.
+/// The script tag, when present, replaces it by the same id.
+const PREVIEW_BADGE: &str = concat!(
+    "<tailor-preview-badge id=\"tailor-preview-badge\" style=\"all:initial!important;display:block!important;position:fixed!important;",
+    "z-index:2147483647!important;right:12px!important;bottom:12px!important;visibility:visible!important;opacity:1!important\">",
+    "<template shadowrootmode=\"open\"><div style=\"all:initial;display:block;padding:6px 10px;border-radius:6px;background:#1d4ed8;",
+    "color:#fff;font:600 12px/1.2 system-ui,sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.3)\">tailor preview</div></template></tailor-preview-badge>"
+);
 
 fn preview_cookie(facts: &RequestFacts) -> Option<String> {
     let jar = facts.cookies.as_deref()?;

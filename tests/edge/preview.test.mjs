@@ -42,6 +42,35 @@ test("forcing each variant of the A/B test, with a badge and no sticky assignmen
   }
 });
 
+test("the worker's badge stays visible and unstyled under hostile page CSS (Chromium)", async () => {
+  const { body } = await get(open, "/pricing/?tailor=pro-trial:trial");
+  const badge = body.match(/<tailor-preview-badge[\s\S]*?<\/tailor-preview-badge>/);
+  assert.ok(badge, "the badge is a <tailor-preview-badge> element");
+  const { launch } = await import("../browser/server.mjs");
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    // A site whose CSS would hide or restyle a plain div badge.
+    await page.setContent(`<!doctype html><style>div{display:none!important} *{font-size:40px;color:red!important;position:static!important}</style><body><p>page</p>${badge[0]}</body>`);
+    const seen = await page.evaluate(() => {
+      const host = document.getElementById("tailor-preview-badge");
+      const label = host.shadowRoot && host.shadowRoot.querySelector("div");
+      if (!label) return null;
+      const box = label.getBoundingClientRect();
+      const style = getComputedStyle(label);
+      return { text: label.textContent, width: box.width, height: box.height, color: style.color, size: style.fontSize, position: getComputedStyle(host).position };
+    });
+    assert.ok(seen, "the label is in an open shadow root");
+    assert.equal(seen.text, "tailor preview");
+    assert.ok(seen.width > 20 && seen.height > 5, `visible: ${JSON.stringify(seen)}`);
+    assert.equal(seen.color, "rgb(255, 255, 255)", "page colors do not reach it");
+    assert.equal(seen.size, "12px", "page fonts do not reach it");
+    assert.equal(seen.position, "fixed", "pinned in the corner");
+  } finally {
+    await browser.close();
+  }
+});
+
 test("campaigns outside their audience or schedule can be previewed", async () => {
   const sale = await get(open, "/?tailor=winter-sale:sale");
   assert.match(sale.body, /Winter sale: 20% off all jackets/, "before its start date");
