@@ -78,6 +78,15 @@ test("campaigns outside their audience or schedule can be previewed", async () =
   assert.match(body, /<h1>Willkommen, Bergfreund!<\/h1>/, "for a French visitor, with the city fallback");
 });
 
+test("a forced redirect variant redirects only on its campaign's pages", async () => {
+  const home = await get(open, "/?tailor=old-sale-page:moved");
+  assert.equal(home.res.status, 200, "forcing does not redirect pages outside `pages`");
+  assert.equal(state(home.body).decisions.find((d) => d.campaign === "old-sale-page"), undefined);
+  const sale = await get(open, "/sale/?tailor=old-sale-page:moved");
+  assert.equal(sale.res.status, 302);
+  assert.equal(new URL(sale.res.headers.get("location"), open.url).pathname, "/shop/");
+});
+
 test("off shows the page without personalization; reset ends the preview", async () => {
   const off = await get(open, "/?tailor=off", { "x-tailor-country": "DE", "x-tailor-city": "Berlin" });
   assert.match(off.body, /<h1>Gear up for every season<\/h1>/);
