@@ -20,6 +20,12 @@ pub const PARAM_CONTEXT: &str = "tailor_ctx";
 pub const PARAM_DEBUG: &str = "tailor_debug";
 pub const PARAM_EXPIRES: &str = "tailor_exp";
 pub const PARAM_SIGNATURE: &str = "tailor_sig";
+/// The Ed25519 signature over the same message, for the script tag on sites
+/// without the worker (it checks it with the public key; see the README).
+pub const PARAM_PUBLIC_SIGNATURE: &str = "tailor_psig";
+/// The wasm custom section of the browser engine that holds the 32-byte
+/// Ed25519 public key for [`PARAM_PUBLIC_SIGNATURE`].
+pub const PUBLIC_KEY_SECTION: &str = "tailor.preview_key";
 pub const COOKIE: &str = "tailor_preview";
 
 /// Preview parameters as they arrived, before any checking.
@@ -30,6 +36,7 @@ pub struct PreviewParams {
     pub debug: bool,
     pub expires: Option<i64>,
     pub signature: Option<String>,
+    pub public_signature: Option<String>,
 }
 
 impl PreviewParams {
@@ -43,6 +50,7 @@ impl PreviewParams {
                 PARAM_DEBUG => p.debug = matches!(value.as_str(), "1" | "true" | "yes"),
                 PARAM_EXPIRES => p.expires = value.parse().ok(),
                 PARAM_SIGNATURE => p.signature = Some(value),
+                PARAM_PUBLIC_SIGNATURE => p.public_signature = Some(value),
                 _ => {}
             }
         }
@@ -74,6 +82,9 @@ impl PreviewParams {
         }
         if let Some(s) = &self.signature {
             parts.push(format!("{PARAM_SIGNATURE}={}", encode(s)));
+        }
+        if let Some(s) = &self.public_signature {
+            parts.push(format!("{PARAM_PUBLIC_SIGNATURE}={}", encode(s)));
         }
         parts.join("&")
     }
@@ -190,13 +201,49 @@ pub fn sign(params: &PreviewParams, key: &[u8]) -> String {
     mac(key, &params.signed_message()).finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The Ed25519 key pair of a preview secret: its seed is
+/// `HMAC-SHA256(secret, "tailor-preview-ed25519")`, so one secret serves the
+/// worker (HMAC) and the browser (the public half), and the public key
+/// reveals nothing about the secret.
+#[cfg(feature = "preview-signing")]
+fn signing_key(secret: &[u8]) -> ed25519_dalek::SigningKey {
+    use hmac::Mac;
+    let seed: [u8; 32] = mac(secret, "tailor-preview-ed25519").finalize().into_bytes().into();
+    ed25519_dalek::SigningKey::from_bytes(&seed)
+}
+
+/// The public key the browser checks [`PARAM_PUBLIC_SIGNATURE`] with.
+#[cfg(feature = "preview-signing")]
+pub fn public_key(secret: &[u8]) -> [u8; 32] {
+    signing_key(secret).verifying_key().to_bytes()
+}
+
+/// The Ed25519 signature (hex) of the parameters' [`PreviewParams::signed_message`].
+#[cfg(feature = "preview-signing")]
+pub fn sign_public(params: &PreviewParams, secret: &[u8]) -> String {
+    use ed25519_dalek::Signer;
+    signing_key(secret).sign(params.signed_message().as_bytes()).to_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks [`PARAM_PUBLIC_SIGNATURE`] as the browser does (there with
+/// WebCrypto): for tests and tools.
+#[cfg(feature = "preview-signing")]
+pub fn verify_public(params: &PreviewParams, public_key: &[u8; 32], now: i64) -> bool {
+    let Some(hex) = params.public_signature.as_deref() else { return false };
+    let Some(bytes) = decode_hex(hex, 128) else { return false };
+    let Ok(signature) = <[u8; 64]>::try_from(bytes.as_slice()) else { return false };
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else { return false };
+    params.expires.is_some_and(|e| e > now)
+        && key.verify_strict(params.signed_message().as_bytes(), &ed25519_dalek::Signature::from_bytes(&signature)).is_ok()
+}
+
 #[cfg(feature = "preview-keys")]
 fn check_signature(params: &PreviewParams, key: Option<&[u8]>, now: i64) -> Result<(), &'static str> {
     use hmac::Mac;
     let key = key.filter(|k| !k.is_empty()).ok_or("no preview key is configured (TAILOR_PREVIEW_KEY)")?;
     let expires = params.expires.ok_or("the link is not signed")?;
     let signature = params.signature.as_deref().ok_or("the link is not signed")?;
-    let bytes = decode_hex(signature).ok_or("the signature is not valid")?;
+    let bytes = decode_hex(signature, 64).ok_or("the signature is not valid")?;
     mac(key, &params.signed_message()).verify_slice(&bytes).map_err(|_| "the signature is not valid")?;
     if now > expires {
         return Err("the link has expired");
@@ -211,9 +258,10 @@ fn check_signature(_: &PreviewParams, _: Option<&[u8]>, _: i64) -> Result<(), &'
     Err("signed previews are checked by the worker")
 }
 
+/// `len` hex digits as bytes, or `None`.
 #[cfg(feature = "preview-keys")]
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 || !text.is_ascii() {
+fn decode_hex(text: &str, len: usize) -> Option<Vec<u8>> {
+    if text.len() != len || !text.is_ascii() {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
@@ -285,5 +333,36 @@ mod tests {
         assert_eq!(PreviewParams::from_query(&p.to_query()), p);
         assert!(PreviewParams::from_query("a=b").is_empty());
         assert!(PreviewParams::from_query("tailor=reset").is_reset());
+    }
+}
+
+#[cfg(all(test, feature = "preview-signing"))]
+mod public_signature_tests {
+    use super::*;
+
+    fn link() -> PreviewParams {
+        PreviewParams { force: Some("pro-trial:trial".into()), context: Some("country:DE".into()), debug: true, expires: Some(2_000), ..PreviewParams::default() }
+    }
+
+    #[test]
+    fn public_signatures_verify_only_unchanged_unexpired_links_of_the_same_secret() {
+        let secret = b"worker-secret";
+        let key = public_key(secret);
+        let mut p = link();
+        p.public_signature = Some(sign_public(&p, secret));
+        assert!(verify_public(&p, &key, 1_000));
+        assert_eq!(PreviewParams::from_query(&p.to_query()), p, "the signature survives the session cookie");
+        assert!(!verify_public(&p, &key, 2_000), "expired");
+        assert!(!verify_public(&p, &public_key(b"another secret"), 1_000), "another key");
+        for tampered in [
+            PreviewParams { force: Some("pro-trial:control".into()), ..p.clone() },
+            PreviewParams { context: None, ..p.clone() },
+            PreviewParams { debug: false, ..p.clone() },
+            PreviewParams { expires: Some(9_999), ..p.clone() },
+        ] {
+            assert!(!verify_public(&tampered, &key, 1_000), "{tampered:?}");
+        }
+        // The public key is not the HMAC key and differs per secret.
+        assert_ne!(key, public_key(b"worker-secreT"));
     }
 }

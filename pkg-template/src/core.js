@@ -4,7 +4,7 @@
 // HTMLRewriter (src/edge.rs, `applyChange`). See ../README.md for behaviour
 // and limitations.
 import { initSync, load, decide_json } from "tailor-engine";
-import { session, render } from "./preview.js";
+import { session, render, verify } from "./preview.js";
 
 const W = window;
 const D = document;
@@ -95,6 +95,10 @@ async function run(o) {
     // browser cannot: it has no key); that preview, and only that one, is
     // trusted for the rest of the page's life (SPA navigations).
     if (state && state.qa === true) trusted = session();
+    // Without the worker's verdict, a link signed for the browser (Ed25519,
+    // checked against the public key built into the wasm) is trusted too.
+    const pk = WebAssembly.Module.customSections(module, "tailor.preview_key")[0];
+    if (!trusted && pk) trusted = await verify(session(), pk);
     if (adopting) await new Promise((r) => (D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", r) : r()));
     decide();
   } catch (e) {

@@ -9,7 +9,7 @@
 const D = document;
 const COOKIE = "tailor_preview";
 // Query parameter -> field, as PreviewParams::from_query.
-const KEYS = { tailor: "force", tailor_ctx: "ctx", tailor_debug: "debug", tailor_exp: "exp", tailor_sig: "sig" };
+const KEYS = { tailor: "force", tailor_ctx: "ctx", tailor_debug: "debug", tailor_exp: "exp", tailor_sig: "sig", tailor_psig: "psig" };
 
 /** The preview parameters of a query string (the last occurrence wins, as in the engine). */
 function parse(query) {
@@ -38,6 +38,7 @@ function query(p) {
   if (p.debug) q.push("tailor_debug=1");
   if (p.exp != null) q.push("tailor_exp=" + p.exp);
   if (p.sig != null) q.push("tailor_sig=" + enc(p.sig));
+  if (p.psig != null) q.push("tailor_psig=" + enc(p.psig));
   return q.join("&");
 }
 
@@ -68,6 +69,28 @@ export function session() {
   }
   const p = parse(readCookie(COOKIE));
   return empty(p) || p.force == "reset" ? "" : query(p);
+}
+
+/**
+ * Resolves to `q` when its `tailor_psig` is a valid, unexpired Ed25519
+ * signature (WebCrypto) by the public key `pk` (the wasm's
+ * `tailor.preview_key` section, made by `tailor build` from the preview
+ * secret) over the message the worker's HMAC covers (PreviewParams::
+ * signed_message), else to "". Without the worker this is how a signed
+ * preview link is checked; the secret never reaches the browser.
+ */
+export async function verify(q, pk) {
+  try {
+    const p = parse(q);
+    if (!p.psig || !/^[0-9a-f]{128}$/i.test(p.psig) || p.exp == null || p.exp * 1000 <= Date.now()) return "";
+    const message = `tailor-preview-v1\n${p.force ?? ""}\n${p.ctx ?? ""}\n${p.debug ? 1 : 0}\n${p.exp}`;
+    const sig = new Uint8Array(p.psig.match(/../g).map((b) => parseInt(b, 16)));
+    const s = crypto.subtle, alg = { name: "Ed25519" };
+    const key = await s.importKey("raw", pk, alg, false, ["verify"]);
+    return (await s.verify(alg, key, sig, new TextEncoder().encode(message))) ? q : "";
+  } catch (e) {
+    return ""; // no WebCrypto Ed25519 (old browsers) or a bad key: not verified
+  }
 }
 
 // A link to this page (path, hash and other query parameters kept) with

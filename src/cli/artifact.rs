@@ -22,7 +22,9 @@ pub struct Report {
     pub browser_wasm_bytes: Option<usize>,
 }
 
-pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path) -> Result<Report, String> {
+/// `preview_public_key`: the Ed25519 public key for signed previews in the
+/// browser (see `tailor::preview::public_key`), stored in the browser wasm.
+pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path, preview_public_key: Option<[u8; 32]>) -> Result<Report, String> {
     let ruleset = codec::encode(rules);
     let engine_worker = engine.join("worker");
     let engine_wasm = engine_worker.join("index_bg.wasm");
@@ -45,20 +47,23 @@ pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path) -> Result<Rep
     write_if_changed(&worker_wasm, &wasm)?;
     write_if_changed(&worker_out.join("worker.mjs"), WORKER_ENTRY.as_bytes())?;
     write_if_changed(&out.join("rules.bin"), &ruleset)?;
-    let browser = write_browser(rules, &ruleset, &engine.join("browser"), &out.join("browser"))?;
+    let browser = write_browser(rules, &ruleset, &engine.join("browser"), &out.join("browser"), preview_public_key)?;
     Ok(Report { ruleset_bytes: ruleset.len(), worker_wasm, worker_wasm_bytes: wasm.len(), browser_wasm_bytes: browser })
 }
 
 /// `DIR/browser/`: the npm package of the script tag (built from
 /// pkg-template/ with the engine), its wasm with the rules inside, and the
 /// anti-flicker snippet for this ruleset.
-fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path) -> Result<Option<usize>, String> {
+fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, preview_public_key: Option<[u8; 32]>) -> Result<Option<usize>, String> {
     let engine_wasm = engine.join("tailor_engine_bg.wasm");
     let Ok(wasm) = fs::read(&engine_wasm) else {
         // An engine built without the browser part: the worker alone is fine.
         return Ok(None);
     };
-    let wasm = with_custom_section(&wasm, codec::SECTION_NAME, ruleset)?;
+    let mut wasm = with_custom_section(&wasm, codec::SECTION_NAME, ruleset)?;
+    if let Some(key) = preview_public_key {
+        wasm = with_custom_section(&wasm, tailor::preview::PUBLIC_KEY_SECTION, &key)?;
+    }
     fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     for entry in fs::read_dir(engine).map_err(|e| format!("cannot list {}: {e}", engine.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;

@@ -155,7 +155,22 @@ fn build(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i32
         .unwrap_or_else(|| "build/engine".to_string());
     let started = std::time::Instant::now();
     let Some(rules) = load(path, err)? else { return Ok(1) };
-    let report = artifact::write_artifacts(&rules, std::path::Path::new(&engine), std::path::Path::new(out_dir))?;
+    // Signed previews in the browser without the worker: the public half of
+    // the preview secret goes into the browser wasm (never the secret).
+    let secret = std::env::var("TAILOR_PREVIEW_KEY").ok().filter(|k| !k.is_empty());
+    let public_key = match (rules.site.preview, secret) {
+        (tailor::preview::PreviewMode::Signed, Some(secret)) => Some(tailor::preview::public_key(secret.as_bytes())),
+        (tailor::preview::PreviewMode::Signed, None) => {
+            let _ = writeln!(
+                err,
+                "note: [site] preview = \"signed\" without TAILOR_PREVIEW_KEY: only the worker can check preview links \
+                 (build with the secret set to let the script tag check them too)"
+            );
+            None
+        }
+        _ => None,
+    };
+    let report = artifact::write_artifacts(&rules, std::path::Path::new(&engine), std::path::Path::new(out_dir), public_key)?;
     let browser = report.browser_wasm_bytes.map_or(String::new(), |b| format!(", {out_dir}/browser/tailor.wasm ({b} B)"));
     let _ = writeln!(
         out,
@@ -377,8 +392,7 @@ fn preview_link(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Res
         force: if args.has("off") { Some("off".to_string()) } else if forced.is_empty() { None } else { Some(forced.join(",")) },
         context: args.get("ctx").map(str::to_string),
         debug: args.has("debug"),
-        expires: None,
-        signature: None,
+        ..PreviewParams::default()
     };
     // Check the ids now: a link that forces nothing is no use to QA.
     let check = preview::resolve(&rules, &params, PreviewMode::Open, None, 0);
@@ -389,6 +403,9 @@ fn preview_link(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Res
         let key = std::env::var("TAILOR_PREVIEW_KEY").ok().filter(|k| !k.is_empty()).ok_or("[site] preview = \"signed\": set TAILOR_PREVIEW_KEY to the worker's secret")?;
         params.expires = Some(now() + parse_ttl(args.get("ttl").unwrap_or("24h"))?);
         params.signature = Some(preview::sign(&params, key.as_bytes()));
+        // For the script tag on pages the worker does not serve (its bundle
+        // holds the public key when `tailor build` ran with the same secret).
+        params.public_signature = Some(preview::sign_public(&params, key.as_bytes()));
     }
     let separator = if url.contains('?') { '&' } else { '?' };
     let _ = writeln!(out, "{url}{separator}{}", params.to_query());

@@ -325,3 +325,52 @@ test("signed mode: unsigned links are ignored; a preview the worker verified (qa
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("signed mode without the worker: links from `tailor preview-link` are checked in the browser (Ed25519)", async () => {
+  const KEY = "browser-preview-secret-0123456789";
+  const dir = mkdtempSync(path.join(tmpdir(), "tailor-psig-browser-"));
+  const tailor = (args, key = KEY) => execFileSync(path.join(root, "target/debug/tailor"), args, { cwd: root, stdio: "pipe", env: { ...process.env, TAILOR_PREVIEW_KEY: key } }).toString().trim();
+  writeFileSync(path.join(dir, "tailor.toml"), RULES.replace("[site]\n", '[site]\npreview = "signed"\n'));
+  tailor(["build", path.join(dir, "tailor.toml"), "--out", dir]);
+  // The public key is in the wasm; the secret is nowhere in the bundle.
+  const wasm = readFileSync(path.join(dir, "browser/tailor.wasm"));
+  assert.equal(WebAssembly.Module.customSections(new WebAssembly.Module(wasm), "tailor.preview_key")[0].byteLength, 32);
+  assert.ok(!wasm.includes(Buffer.from(KEY)) && !readFileSync(path.join(dir, "browser/tailor.js")).includes(Buffer.from(KEY)));
+  const srv = await startServer({ browserDir: path.join(dir, "browser") });
+  const link = (args, key) => {
+    const url = new URL(tailor(["preview-link", path.join(dir, "tailor.toml"), "--url", `${srv.url}/pricing/`, ...args], key));
+    return url.pathname + url.search;
+  };
+  // The real clock: the links expire by it.
+  const opts = { srv, cookies: { tailor_id: CONTROL_ID }, time: null };
+  try {
+    const valid = link(["--force", "pro-trial:trial", "--ttl", "1h"]);
+    assert.match(valid, /tailor_sig=[0-9a-f]{64}&tailor_psig=[0-9a-f]{128}/);
+    const ok = await open(valid, opts);
+    assert.equal(await text(ok.page, "#pricing .pro .badge"), "14 days free");
+    assert.equal((await decision(ok.page, "pro-trial")).via, "forced");
+    assert.equal(await badge(ok.page), "tailor preview");
+    assert.deepEqual(await ok.page.evaluate(() => window.dataLayer), [{ event: "tailor_exposure", campaign: "pro-trial", variant: "trial", qa: true }]);
+    // The session carries the signature to the next page.
+    await ok.page.goto(srv.url + "/pricing/?view=2");
+    await ready(ok.page);
+    assert.equal(await text(ok.page, "#pricing .pro .badge"), "14 days free");
+
+    const unchanged = async (pathname, why) => {
+      const { page } = await open(pathname, opts);
+      assert.equal(await text(page, "#pricing .pro .badge"), "Most popular", why);
+      assert.equal((await decision(page, "pro-trial")).via, "bucket", why);
+      assert.equal(await page.$("tailor-preview"), null, why);
+    };
+    await unchanged(valid.replace("pro-trial:trial", "vip-pricing:gold"), "a tampered link");
+    await unchanged(valid.replace(/tailor_exp=(\d+)/, (_, e) => `tailor_exp=${+e + 3600}`), "a tampered expiry");
+    await unchanged(link(["--force", "pro-trial:trial"], "another-secret"), "a link signed with another key");
+    await unchanged(valid.replace(/&tailor_psig=[0-9a-f]+/, ""), "a link without the browser signature");
+    const soon = link(["--force", "pro-trial:trial", "--ttl", "1s"]);
+    await new Promise((r) => setTimeout(r, 2100));
+    await unchanged(soon, "an expired link");
+  } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
