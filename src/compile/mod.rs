@@ -8,6 +8,7 @@
 mod conflicts;
 pub mod diagnostic;
 pub mod source;
+mod toml_syntax;
 pub mod zone;
 
 use crate::condition::{Condition, SavedGroups};
@@ -66,10 +67,10 @@ pub fn compile(source: &str, file: &str, format: Format, now: i64) -> Compiled {
     let ruleset = match source::parse(source, format) {
         Ok(root) => c.ruleset(&root),
         Err(err) => {
-            let message = match (format, bare_word_at(source, err.span.start)) {
-                (Format::Toml, Some(word)) => format!("`{word}` is not a value; if it is text, quote it: \"{word}\""),
-                _ if err.message.contains("recursion") => format!("nesting is too deep: tables and arrays may nest at most {MAX_CONDITION_DEPTH} levels in a condition"),
-                _ => err.message,
+            let message = if err.message.contains("recursion") {
+                format!("nesting is too deep: tables and arrays may nest at most {MAX_CONDITION_DEPTH} levels in a condition")
+            } else {
+                err.message
             };
             c.error(err.span, message);
             None
@@ -79,22 +80,6 @@ pub fn compile(source: &str, file: &str, format: Format, now: i64) -> Compiled {
     diagnostics.sort_by_key(|d| (d.line, d.column));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Compiled { ruleset: if has_errors { None } else { ruleset }, diagnostics }
-}
-
-/// An unquoted word at `offset` (what a marketer writes for `key = value`
-/// when they forget the quotes).
-fn bare_word_at(source: &str, offset: usize) -> Option<&str> {
-    // Only in value position: right after `=` (or inside an array).
-    let line_start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    let before = source.get(line_start..offset)?.trim_end();
-    if !(before.ends_with('=') || before.ends_with('[') || before.ends_with(',')) || !before.contains('=') {
-        return None;
-    }
-    let rest = source.get(offset..)?;
-    let len = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
-    let word = &rest[..len];
-    let starts_alpha = word.chars().next().is_some_and(char::is_alphabetic);
-    (starts_alpha && !matches!(word, "true" | "false" | "inf" | "nan")).then_some(word)
 }
 
 /// Reads and compiles a rule file, choosing the format by extension. Only failing to read the

@@ -211,16 +211,8 @@ fn toml_error(source: &str, error: &toml_edit::TomlError) -> SyntaxError {
         .span()
         .map(Span::from_range)
         .unwrap_or_else(|| Span::at(source.len(), source.len()));
-    let mut message = plain_toml_message(error.message());
-    // In a file with many campaigns a bare "duplicate key" leaves the reader hunting.
-    if message == "duplicate key" {
-        if let Some(key) = source
-            .get(span.start..span.end)
-            .filter(|k| !k.trim().is_empty())
-        {
-            message = format!("duplicate key `{}`", key.trim());
-        }
-    }
+    let (message, span) =
+        super::toml_syntax::explain(source, span, plain_toml_message(error.message()));
     SyntaxError::new(message, span)
 }
 
@@ -460,7 +452,7 @@ pub fn parse_json(source: &str) -> Result<Node, SyntaxError> {
 /// A character for a message, as the reader sees it in the file: printable ones in backticks
 /// exactly as written (a quote is `"`, not an escaped `\"`), the invisible ones by name, since
 /// quoting them would show nothing.
-fn describe_char(c: char) -> String {
+pub(super) fn describe_char(c: char) -> String {
     match c {
         '\n' | '\r' => "end of line".to_owned(),
         '\t' => "a tab".to_owned(),
@@ -1338,8 +1330,8 @@ tags = []
     #[test]
     fn toml_syntax_errors_have_plain_messages_and_positions() {
         let (msg, at) = toml_err("name = \"x\"\nversion = \n");
-        assert_eq!(at, (2, 11));
-        assert!(!msg.is_empty());
+        assert_eq!(at, (2, 1));
+        assert!(msg.starts_with("`version` has no value"), "{msg}");
         assert!(
             !msg.contains('\n') && !msg.contains("TOML parse error"),
             "{msg}"
