@@ -1359,13 +1359,13 @@ pub fn js_regex(source: &str, case_insensitive: bool) -> Result<Regex, String> {
     Regex::new(&out).map_err(|e| e.to_string())
 }
 
-/// The lean browser build: the translation only checks the pattern (what
-/// it refuses never matches, as natively), then the browser's own `RegExp`
-/// runs the source, as GrowthBook's SDK does.
+/// The lean browser build: the browser's own `RegExp` runs the source, as
+/// GrowthBook's SDK does. The translation check of the native build is not
+/// repeated: a ruleset comes from the compiler, which refuses every pattern
+/// the translation refuses, so every pattern here is one both engines run
+/// alike (and the check's code stays out of every visitor's download).
 #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
 pub fn js_regex(source: &str, case_insensitive: bool) -> Result<Regex, String> {
-    let mut out = String::new();
-    translate(source, false, &mut out).map_err(String::from)?;
     Regex::new(source, case_insensitive).ok_or_else(|| "invalid regular expression".to_string())
 }
 
@@ -1388,359 +1388,367 @@ pub fn js_regex(source: &str, _case_insensitive: bool) -> Result<Regex, String> 
     Err("built without regex support".to_string())
 }
 
-type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+/// JavaScript regex syntax rewritten for regex-lite (and checked). The lean
+/// browser build runs patterns on `RegExp` and does without it.
+#[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+mod js_syntax {
+    type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
 
-fn translate(src: &str, fold: bool, out: &mut String) -> Result<(), &'static str> {
-    // Without regex-lite the output is not used: keep the case tables out.
-    let fold = fold && cfg!(feature = "regex");
-    let mut it = src.chars().peekable();
-    // Whether the previous token can take a quantifier.
-    let mut atom = false;
-    while let Some(c) = it.next() {
-        let mut next_atom = true;
-        match c {
-            '\\' => match escape(it.next().ok_or("\\ at end of pattern")?, &mut it, false)? {
-                Esc::Char(c) => literal(c, fold, out),
-                Esc::Class('s') => {
-                    out.push('[');
-                    out.push_str(JS_SPACE);
-                    out.push(']');
-                }
-                Esc::Class('S') => {
-                    out.push_str("[^");
-                    out.push_str(JS_SPACE);
-                    out.push(']');
-                }
-                Esc::Raw('c') => out.push_str(r"\\c"),
-                Esc::Class(e) | Esc::Raw(e) => {
-                    next_atom = !matches!(e, 'b' | 'B');
-                    out.push('\\');
-                    out.push(e);
-                }
-            },
-            '[' => class(&mut it, fold, out)?,
-            '(' => {
-                next_atom = false;
-                if it.peek() == Some(&'?') {
-                    it.next();
-                    match it.next() {
-                        Some(':') => out.push_str("(?:"),
-                        Some('<') if !matches!(it.peek(), Some('=' | '!')) => out.push_str("(?<"),
-                        Some('=' | '!' | '<') => return Err("look-around is not supported"),
-                        _ => return Err("invalid group"),
+    pub(super) fn translate(src: &str, fold: bool, out: &mut String) -> Result<(), &'static str> {
+        // Without regex-lite the output is not used: keep the case tables out.
+        let fold = fold && cfg!(feature = "regex");
+        let mut it = src.chars().peekable();
+        // Whether the previous token can take a quantifier.
+        let mut atom = false;
+        while let Some(c) = it.next() {
+            let mut next_atom = true;
+            match c {
+                '\\' => match escape(it.next().ok_or("\\ at end of pattern")?, &mut it, false)? {
+                    Esc::Char(c) => literal(c, fold, out),
+                    Esc::Class('s') => {
+                        out.push('[');
+                        out.push_str(JS_SPACE);
+                        out.push(']');
                     }
-                } else {
-                    out.push('(');
-                }
-            }
-            '|' | '^' | '$' => {
-                next_atom = false;
-                out.push(c);
-            }
-            ')' => out.push(')'),
-            '.' => out.push_str(r"[^\n\r\u{2028}\u{2029}]"),
-            '*' | '+' | '?' => {
-                quantify(atom, c.encode_utf8(&mut [0; 4]), &mut it, out)?;
-                next_atom = false;
-            }
-            '{' => match counted(&it) {
-                Some((text, len)) => {
-                    for _ in 0..len {
+                    Esc::Class('S') => {
+                        out.push_str("[^");
+                        out.push_str(JS_SPACE);
+                        out.push(']');
+                    }
+                    Esc::Raw('c') => out.push_str(r"\\c"),
+                    Esc::Class(e) | Esc::Raw(e) => {
+                        next_atom = !matches!(e, 'b' | 'B');
+                        out.push('\\');
+                        out.push(e);
+                    }
+                },
+                '[' => class(&mut it, fold, out)?,
+                '(' => {
+                    next_atom = false;
+                    if it.peek() == Some(&'?') {
                         it.next();
+                        match it.next() {
+                            Some(':') => out.push_str("(?:"),
+                            Some('<') if !matches!(it.peek(), Some('=' | '!')) => out.push_str("(?<"),
+                            Some('=' | '!' | '<') => return Err("look-around is not supported"),
+                            _ => return Err("invalid group"),
+                        }
+                    } else {
+                        out.push('(');
                     }
-                    quantify(atom, &text, &mut it, out)?;
+                }
+                '|' | '^' | '$' => {
+                    next_atom = false;
+                    out.push(c);
+                }
+                ')' => out.push(')'),
+                '.' => out.push_str(r"[^\n\r\u{2028}\u{2029}]"),
+                '*' | '+' | '?' => {
+                    quantify(atom, c.encode_utf8(&mut [0; 4]), &mut it, out)?;
                     next_atom = false;
                 }
-                None => out.push_str(r"\{"),
-            },
-            c => literal(c, fold, out),
-        }
-        atom = next_atom;
-    }
-    Ok(())
-}
-
-fn quantify(atom: bool, text: &str, it: &mut Chars, out: &mut String) -> Result<(), &'static str> {
-    if !atom {
-        return Err("nothing to repeat");
-    }
-    out.push_str(text);
-    if it.peek() == Some(&'?') {
-        it.next();
-        out.push('?');
-    }
-    Ok(())
-}
-
-/// A `{n}`, `{n,}` or `{n,m}` quantifier after an already consumed `{`:
-/// its text and the number of characters it still spans.
-fn counted(it: &Chars) -> Option<(String, usize)> {
-    let mut text = String::from("{");
-    let mut digits = 0;
-    let mut comma = false;
-    for c in it.clone() {
-        text.push(c);
-        match c {
-            '0'..='9' => digits += 1,
-            ',' if !comma && digits > 0 => comma = true,
-            '}' if digits > 0 => return Some((text.clone(), text.len() - 1)),
-            _ => return None,
-        }
-    }
-    None
-}
-
-/// JavaScript's `\s`: its `WhiteSpace` and `LineTerminator` (regex-lite's is ASCII).
-const JS_SPACE: &str = r"\t\n\x0B\x0C\r \xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}";
-/// The complement of [`JS_SPACE`], for `\S` inside a class (regex-lite has no nested classes).
-const JS_NON_SPACE: &str = r"\x00-\x08\x0E-\x1F\x21-\x9F\xA1-\x{167F}\x{1681}-\x{1FFF}\x{200B}-\x{2027}\x{202A}-\x{202E}\x{2030}-\x{205E}\x{2060}-\x{2FFF}\x{3001}-\x{FEFE}\x{FF00}-\x{10FFFF}";
-
-fn literal(c: char, fold: bool, out: &mut String) {
-    let fold = fold && cfg!(feature = "regex");
-    if matches!(
-        c,
-        '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-' | '~'
-    ) {
-        out.push('\\');
-        out.push(c);
-    } else if fold && !c.is_ascii() {
-        out.push('[');
-        case_variants(c, out);
-        out.push(']');
-    } else {
-        out.push(c);
-    }
-}
-
-/// Writes `c` and every character JavaScript's `/i` treats as equal to it.
-/// regex-lite folds ASCII only; JS compares `Canonicalize(ch)` (the upper
-/// case when it is a single non-ASCII BMP unit), which also joins e.g.
-/// `σ`, `ς` and `Σ`.
-fn case_variants(c: char, out: &mut String) {
-    // Characters whose canonical form is neither their own upper nor lower case.
-    const EXTRA: &[(u16, u16)] = &[
-        (0x39c, 0xb5),
-        (0x1c4, 0x1c5),
-        (0x1c7, 0x1c8),
-        (0x1ca, 0x1cb),
-        (0x1f1, 0x1f2),
-        (0x399, 0x345),
-        (0x399, 0x1fbe),
-        (0x392, 0x3d0),
-        (0x395, 0x3f5),
-        (0x398, 0x3d1),
-        (0x39a, 0x3f0),
-        (0x3a0, 0x3d6),
-        (0x3a1, 0x3f1),
-        (0x3a3, 0x3c2),
-        (0x3a6, 0x3d5),
-        (0x412, 0x1c80),
-        (0x414, 0x1c81),
-        (0x41e, 0x1c82),
-        (0x421, 0x1c83),
-        (0x422, 0x1c84),
-        (0x422, 0x1c85),
-        (0x42a, 0x1c86),
-        (0x462, 0x1c87),
-        (0xa64a, 0x1c88),
-        (0x1e60, 0x1e9b),
-    ];
-    let canon = js_canonicalize(c);
-    let lower = single(canon.to_lowercase());
-    let extras =
-        EXTRA.iter().filter(|(k, _)| u32::from(*k) == canon as u32).filter_map(|(_, x)| char::from_u32((*x).into()));
-    let mut seen: Vec<char> = Vec::with_capacity(4);
-    for x in [c, canon].into_iter().chain(lower).chain(extras) {
-        if !seen.contains(&x) && js_canonicalize(x) == canon {
-            seen.push(x);
-            out.push(x);
-        }
-    }
-}
-
-/// regex-lite does not case-fold a range like `\x08-c`; JS `/i` matches
-/// every letter whose upper case is in it. Adds the other case of the ASCII
-/// letters in `lo-hi`.
-fn fold_ascii_range(lo: char, hi: char, out: &mut String) {
-    for (a, b) in [(b'A', b'Z'), (b'a', b'z')] {
-        let (l, h) = ((lo as u32).max(a.into()), (hi as u32).min(b.into()));
-        if l <= h {
-            out.push(char::from(l as u8 ^ 0x20));
-            out.push('-');
-            out.push(char::from(h as u8 ^ 0x20));
-        }
-    }
-}
-
-fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
-    let c = it.next()?;
-    it.next().is_none().then_some(c)
-}
-
-/// ECMAScript `Canonicalize` for non-unicode case-insensitive regexes.
-fn js_canonicalize(c: char) -> char {
-    if c as u32 > 0xFFFF {
-        return c;
-    }
-    match single(c.to_uppercase()) {
-        // A non-ASCII character never folds to ASCII (`ſ` is not `S`).
-        Some(u) if (u as u32) <= 0xFFFF && (c.is_ascii() || !u.is_ascii()) => u,
-        _ => c,
-    }
-}
-
-/// What an escape sequence stands for.
-enum Esc {
-    /// A single character (`\x41`, `\u00e9`, `\cJ`, `\0`, identity escapes).
-    Char(char),
-    /// A class escape (`\d`, `\s`, ...).
-    Class(char),
-    /// An assertion (`\b`, `\B`) or a control escape regex-lite shares.
-    Raw(char),
-}
-
-fn escape(e: char, it: &mut Chars, in_class: bool) -> Result<Esc, &'static str> {
-    let hex = |it: &mut Chars, n: usize| {
-        let mut ahead = it.clone();
-        let mut v = 0;
-        for _ in 0..n {
-            v = v * 16 + ahead.next()?.to_digit(16)?;
-        }
-        *it = ahead;
-        Some(v)
-    };
-    Ok(match e {
-        'd' | 'D' | 'w' | 'W' | 's' | 'S' => Esc::Class(e),
-        'f' | 'n' | 'r' | 't' | 'v' => Esc::Raw(e),
-        'b' if in_class => Esc::Char('\u{8}'),
-        'b' | 'B' if !in_class => Esc::Raw(e),
-        '0' if !matches!(it.peek(), Some('0'..='9')) => Esc::Char('\0'),
-        '0'..='9' | 'k' => return Err("backreferences are not supported"),
-        'x' => hex(it, 2).and_then(char::from_u32).map_or(Esc::Char('x'), Esc::Char),
-        'u' => match hex(it, 4) {
-            // A surrogate pair written as two escapes is one character here.
-            Some(high @ 0xD800..=0xDBFF) => {
-                let mut ahead = it.clone();
-                let low =
-                    (ahead.next() == Some('\\') && ahead.next() == Some('u')).then(|| hex(&mut ahead, 4)).flatten();
-                match low {
-                    Some(low @ 0xDC00..=0xDFFF) => {
-                        *it = ahead;
-                        let c = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00));
-                        Esc::Char(c.ok_or("invalid surrogate pair")?)
+                '{' => match counted(&it) {
+                    Some((text, len)) => {
+                        for _ in 0..len {
+                            it.next();
+                        }
+                        quantify(atom, &text, &mut it, out)?;
+                        next_atom = false;
                     }
-                    _ => return Err("lone surrogates are not supported"),
+                    None => out.push_str(r"\{"),
+                },
+                c => literal(c, fold, out),
+            }
+            atom = next_atom;
+        }
+        Ok(())
+    }
+
+    fn quantify(atom: bool, text: &str, it: &mut Chars, out: &mut String) -> Result<(), &'static str> {
+        if !atom {
+            return Err("nothing to repeat");
+        }
+        out.push_str(text);
+        if it.peek() == Some(&'?') {
+            it.next();
+            out.push('?');
+        }
+        Ok(())
+    }
+
+    /// A `{n}`, `{n,}` or `{n,m}` quantifier after an already consumed `{`:
+    /// its text and the number of characters it still spans.
+    fn counted(it: &Chars) -> Option<(String, usize)> {
+        let mut text = String::from("{");
+        let mut digits = 0;
+        let mut comma = false;
+        for c in it.clone() {
+            text.push(c);
+            match c {
+                '0'..='9' => digits += 1,
+                ',' if !comma && digits > 0 => comma = true,
+                '}' if digits > 0 => return Some((text.clone(), text.len() - 1)),
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// JavaScript's `\s`: its `WhiteSpace` and `LineTerminator` (regex-lite's is ASCII).
+    const JS_SPACE: &str = r"\t\n\x0B\x0C\r \xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}";
+    /// The complement of [`JS_SPACE`], for `\S` inside a class (regex-lite has no nested classes).
+    const JS_NON_SPACE: &str = r"\x00-\x08\x0E-\x1F\x21-\x9F\xA1-\x{167F}\x{1681}-\x{1FFF}\x{200B}-\x{2027}\x{202A}-\x{202E}\x{2030}-\x{205E}\x{2060}-\x{2FFF}\x{3001}-\x{FEFE}\x{FF00}-\x{10FFFF}";
+
+    fn literal(c: char, fold: bool, out: &mut String) {
+        let fold = fold && cfg!(feature = "regex");
+        if matches!(
+            c,
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-' | '~'
+        ) {
+            out.push('\\');
+            out.push(c);
+        } else if fold && !c.is_ascii() {
+            out.push('[');
+            case_variants(c, out);
+            out.push(']');
+        } else {
+            out.push(c);
+        }
+    }
+
+    /// Writes `c` and every character JavaScript's `/i` treats as equal to it.
+    /// regex-lite folds ASCII only; JS compares `Canonicalize(ch)` (the upper
+    /// case when it is a single non-ASCII BMP unit), which also joins e.g.
+    /// `σ`, `ς` and `Σ`.
+    fn case_variants(c: char, out: &mut String) {
+        // Characters whose canonical form is neither their own upper nor lower case.
+        const EXTRA: &[(u16, u16)] = &[
+            (0x39c, 0xb5),
+            (0x1c4, 0x1c5),
+            (0x1c7, 0x1c8),
+            (0x1ca, 0x1cb),
+            (0x1f1, 0x1f2),
+            (0x399, 0x345),
+            (0x399, 0x1fbe),
+            (0x392, 0x3d0),
+            (0x395, 0x3f5),
+            (0x398, 0x3d1),
+            (0x39a, 0x3f0),
+            (0x3a0, 0x3d6),
+            (0x3a1, 0x3f1),
+            (0x3a3, 0x3c2),
+            (0x3a6, 0x3d5),
+            (0x412, 0x1c80),
+            (0x414, 0x1c81),
+            (0x41e, 0x1c82),
+            (0x421, 0x1c83),
+            (0x422, 0x1c84),
+            (0x422, 0x1c85),
+            (0x42a, 0x1c86),
+            (0x462, 0x1c87),
+            (0xa64a, 0x1c88),
+            (0x1e60, 0x1e9b),
+        ];
+        let canon = js_canonicalize(c);
+        let lower = single(canon.to_lowercase());
+        let extras =
+            EXTRA.iter().filter(|(k, _)| u32::from(*k) == canon as u32).filter_map(|(_, x)| char::from_u32((*x).into()));
+        let mut seen: Vec<char> = Vec::with_capacity(4);
+        for x in [c, canon].into_iter().chain(lower).chain(extras) {
+            if !seen.contains(&x) && js_canonicalize(x) == canon {
+                seen.push(x);
+                out.push(x);
+            }
+        }
+    }
+
+    /// regex-lite does not case-fold a range like `\x08-c`; JS `/i` matches
+    /// every letter whose upper case is in it. Adds the other case of the ASCII
+    /// letters in `lo-hi`.
+    fn fold_ascii_range(lo: char, hi: char, out: &mut String) {
+        for (a, b) in [(b'A', b'Z'), (b'a', b'z')] {
+            let (l, h) = ((lo as u32).max(a.into()), (hi as u32).min(b.into()));
+            if l <= h {
+                out.push(char::from(l as u8 ^ 0x20));
+                out.push('-');
+                out.push(char::from(h as u8 ^ 0x20));
+            }
+        }
+    }
+
+    fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
+        let c = it.next()?;
+        it.next().is_none().then_some(c)
+    }
+
+    /// ECMAScript `Canonicalize` for non-unicode case-insensitive regexes.
+    fn js_canonicalize(c: char) -> char {
+        if c as u32 > 0xFFFF {
+            return c;
+        }
+        match single(c.to_uppercase()) {
+            // A non-ASCII character never folds to ASCII (`ſ` is not `S`).
+            Some(u) if (u as u32) <= 0xFFFF && (c.is_ascii() || !u.is_ascii()) => u,
+            _ => c,
+        }
+    }
+
+    /// What an escape sequence stands for.
+    enum Esc {
+        /// A single character (`\x41`, `\u00e9`, `\cJ`, `\0`, identity escapes).
+        Char(char),
+        /// A class escape (`\d`, `\s`, ...).
+        Class(char),
+        /// An assertion (`\b`, `\B`) or a control escape regex-lite shares.
+        Raw(char),
+    }
+
+    fn escape(e: char, it: &mut Chars, in_class: bool) -> Result<Esc, &'static str> {
+        let hex = |it: &mut Chars, n: usize| {
+            let mut ahead = it.clone();
+            let mut v = 0;
+            for _ in 0..n {
+                v = v * 16 + ahead.next()?.to_digit(16)?;
+            }
+            *it = ahead;
+            Some(v)
+        };
+        Ok(match e {
+            'd' | 'D' | 'w' | 'W' | 's' | 'S' => Esc::Class(e),
+            'f' | 'n' | 'r' | 't' | 'v' => Esc::Raw(e),
+            'b' if in_class => Esc::Char('\u{8}'),
+            'b' | 'B' if !in_class => Esc::Raw(e),
+            '0' if !matches!(it.peek(), Some('0'..='9')) => Esc::Char('\0'),
+            '0'..='9' | 'k' => return Err("backreferences are not supported"),
+            'x' => hex(it, 2).and_then(char::from_u32).map_or(Esc::Char('x'), Esc::Char),
+            'u' => match hex(it, 4) {
+                // A surrogate pair written as two escapes is one character here.
+                Some(high @ 0xD800..=0xDBFF) => {
+                    let mut ahead = it.clone();
+                    let low =
+                        (ahead.next() == Some('\\') && ahead.next() == Some('u')).then(|| hex(&mut ahead, 4)).flatten();
+                    match low {
+                        Some(low @ 0xDC00..=0xDFFF) => {
+                            *it = ahead;
+                            let c = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00));
+                            Esc::Char(c.ok_or("invalid surrogate pair")?)
+                        }
+                        _ => return Err("lone surrogates are not supported"),
+                    }
+                }
+                Some(v) => Esc::Char(char::from_u32(v).ok_or("lone surrogates are not supported")?),
+                None => Esc::Char('u'),
+            },
+            'c' => match it.peek().copied() {
+                // Inside a class, Annex B also takes digits and `_`.
+                Some(l) if l.is_ascii_alphabetic() || (in_class && (l.is_ascii_digit() || l == '_')) => {
+                    it.next();
+                    Esc::Char(char::from(l as u8 % 32))
+                }
+                // A `\c` without a control letter is a literal backslash, then `c`.
+                _ => Esc::Raw('c'),
+            },
+            // Any other escaped character is itself (an identity escape).
+            e => Esc::Char(e),
+        })
+    }
+
+    fn class(it: &mut Chars, fold: bool, out: &mut String) -> Result<(), &'static str> {
+        let fold = fold && cfg!(feature = "regex");
+        let negated = it.peek() == Some(&'^');
+        if negated {
+            it.next();
+        }
+        if it.peek() == Some(&']') {
+            it.next();
+            out.push_str(if negated { "(?s:.)" } else { r"[^\x00-\x{10FFFF}]" });
+            return Ok(());
+        }
+        out.push('[');
+        if negated {
+            out.push('^');
+        }
+        let next_is_class_escape = |it: &Chars| {
+            let mut ahead = it.clone();
+            ahead.next() == Some('\\') && matches!(ahead.next(), Some('d' | 'D' | 'w' | 'W' | 's' | 'S'))
+        };
+        let starts_range = |it: &Chars| {
+            let mut ahead = it.clone();
+            ahead.next() == Some('-') && !matches!(ahead.next(), Some(']') | None)
+        };
+        let mut after_class_escape = false;
+        let mut range_end = false;
+        let mut last: Option<char> = None;
+        loop {
+            let c = it.next().ok_or("unterminated character class")?;
+            let mut class_escape = false;
+            let mut dash = false;
+            let item = match c {
+                ']' => break,
+                '\\' => match escape(it.next().ok_or("\\ at end of pattern")?, it, true)? {
+                    Esc::Char(c) => Some(c),
+                    Esc::Class('s') => {
+                        class_escape = true;
+                        out.push_str(JS_SPACE);
+                        None
+                    }
+                    Esc::Class('S') => {
+                        class_escape = true;
+                        out.push_str(JS_NON_SPACE);
+                        None
+                    }
+                    Esc::Class(e) => {
+                        class_escape = true;
+                        out.push('\\');
+                        out.push(e);
+                        None
+                    }
+                    Esc::Raw('c') => {
+                        out.push_str(r"\\c");
+                        None
+                    }
+                    Esc::Raw(e) => {
+                        out.push('\\');
+                        out.push(e);
+                        None
+                    }
+                },
+                // JS takes `-` next to a class escape literally; regex-lite rejects such a range.
+                '-' if after_class_escape || next_is_class_escape(it) => Some('-'),
+                '-' => {
+                    dash = true;
+                    out.push('-');
+                    None
+                }
+                c => Some(c),
+            };
+            if let Some(c) = item {
+                let in_range = range_end || starts_range(it);
+                if fold && !c.is_ascii() && !in_range {
+                    case_variants(c, out);
+                } else {
+                    if matches!(c, '[' | ']' | '\\' | '&' | '~' | '-' | '^') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                if let (true, true, Some(lo)) = (fold, range_end, last) {
+                    fold_ascii_range(lo, c, out);
                 }
             }
-            Some(v) => Esc::Char(char::from_u32(v).ok_or("lone surrogates are not supported")?),
-            None => Esc::Char('u'),
-        },
-        'c' => match it.peek().copied() {
-            // Inside a class, Annex B also takes digits and `_`.
-            Some(l) if l.is_ascii_alphabetic() || (in_class && (l.is_ascii_digit() || l == '_')) => {
-                it.next();
-                Esc::Char(char::from(l as u8 % 32))
+            if !dash {
+                last = item;
             }
-            // A `\c` without a control letter is a literal backslash, then `c`.
-            _ => Esc::Raw('c'),
-        },
-        // Any other escaped character is itself (an identity escape).
-        e => Esc::Char(e),
-    })
+            range_end = dash;
+            after_class_escape = class_escape;
+        }
+        out.push(']');
+        Ok(())
+    }
 }
 
-fn class(it: &mut Chars, fold: bool, out: &mut String) -> Result<(), &'static str> {
-    let fold = fold && cfg!(feature = "regex");
-    let negated = it.peek() == Some(&'^');
-    if negated {
-        it.next();
-    }
-    if it.peek() == Some(&']') {
-        it.next();
-        out.push_str(if negated { "(?s:.)" } else { r"[^\x00-\x{10FFFF}]" });
-        return Ok(());
-    }
-    out.push('[');
-    if negated {
-        out.push('^');
-    }
-    let next_is_class_escape = |it: &Chars| {
-        let mut ahead = it.clone();
-        ahead.next() == Some('\\') && matches!(ahead.next(), Some('d' | 'D' | 'w' | 'W' | 's' | 'S'))
-    };
-    let starts_range = |it: &Chars| {
-        let mut ahead = it.clone();
-        ahead.next() == Some('-') && !matches!(ahead.next(), Some(']') | None)
-    };
-    let mut after_class_escape = false;
-    let mut range_end = false;
-    let mut last: Option<char> = None;
-    loop {
-        let c = it.next().ok_or("unterminated character class")?;
-        let mut class_escape = false;
-        let mut dash = false;
-        let item = match c {
-            ']' => break,
-            '\\' => match escape(it.next().ok_or("\\ at end of pattern")?, it, true)? {
-                Esc::Char(c) => Some(c),
-                Esc::Class('s') => {
-                    class_escape = true;
-                    out.push_str(JS_SPACE);
-                    None
-                }
-                Esc::Class('S') => {
-                    class_escape = true;
-                    out.push_str(JS_NON_SPACE);
-                    None
-                }
-                Esc::Class(e) => {
-                    class_escape = true;
-                    out.push('\\');
-                    out.push(e);
-                    None
-                }
-                Esc::Raw('c') => {
-                    out.push_str(r"\\c");
-                    None
-                }
-                Esc::Raw(e) => {
-                    out.push('\\');
-                    out.push(e);
-                    None
-                }
-            },
-            // JS takes `-` next to a class escape literally; regex-lite rejects such a range.
-            '-' if after_class_escape || next_is_class_escape(it) => Some('-'),
-            '-' => {
-                dash = true;
-                out.push('-');
-                None
-            }
-            c => Some(c),
-        };
-        if let Some(c) = item {
-            let in_range = range_end || starts_range(it);
-            if fold && !c.is_ascii() && !in_range {
-                case_variants(c, out);
-            } else {
-                if matches!(c, '[' | ']' | '\\' | '&' | '~' | '-' | '^') {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            if let (true, true, Some(lo)) = (fold, range_end, last) {
-                fold_ascii_range(lo, c, out);
-            }
-        }
-        if !dash {
-            last = item;
-        }
-        range_end = dash;
-        after_class_escape = class_escape;
-    }
-    out.push(']');
-    Ok(())
-}
+#[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+use js_syntax::translate;
 
 #[cfg(test)]
 mod tests {
