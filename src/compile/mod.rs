@@ -11,7 +11,7 @@ pub mod source;
 mod toml_syntax;
 pub mod zone;
 
-use crate::condition::{Condition, SavedGroups};
+use crate::condition::{Condition, ConditionError, ConditionIssue, SavedGroups};
 use crate::glob::Glob;
 use crate::html;
 use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Segment, Site, Targeting, Variant};
@@ -43,8 +43,21 @@ const CHANGE_KEYS: &[&str] = &[
     "append", "replace", "remove",
 ];
 const FULL_DAY_NAMES: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-/// Deepest nesting of a condition a rule file may use (the decoder allows more).
+/// Deepest nesting of a condition: the condition is level 1, and every `$and`, `$or`, `$nor`,
+/// `$not` and `$elemMatch` puts what it holds one level deeper. Deeper conditions are a sign of
+/// generated or copied rules gone wrong, and would be unreadable in `tailor explain`.
 const MAX_CONDITION_DEPTH: usize = 32;
+/// The keys that nest a condition one level deeper.
+const NESTING_OPERATORS: &[&str] = &["$and", "$or", "$nor", "$not", "$elemMatch"];
+/// Deepest nesting of tables and arrays in a stored condition or saved group: what the ruleset
+/// decoder at the edge and in the browser reads (`MAX_DEPTH` in src/codec.rs). A ruleset the
+/// compiler accepts must always decode, or the worker would drop every rule; the round-trip test
+/// `the_deepest_accepted_condition_decodes` keeps the two in step.
+const MAX_VALUE_DEPTH: usize = 64;
+/// `priority` is stored as a 32-bit integer.
+const PRIORITY_RANGE: &str = "-2147483648 to 2147483647";
+/// Campaign ids travel in cookies, preview links and analytics events.
+const MAX_ID_LENGTH: usize = 64;
 
 /// The result of compiling: the ruleset if there were no errors, and every
 /// diagnostic (errors and warnings) in source order.
@@ -67,8 +80,8 @@ pub fn compile(source: &str, file: &str, format: Format, now: i64) -> Compiled {
     let ruleset = match source::parse(source, format) {
         Ok(root) => c.ruleset(&root),
         Err(err) => {
-            let message = if err.message.contains("recursion") {
-                format!("nesting is too deep: tables and arrays may nest at most {MAX_CONDITION_DEPTH} levels in a condition")
+            let message = if err.message.contains("recurs") {
+                format!("nesting is too deep: the TOML reader allows at most 80 levels of inline tables and arrays (and a condition at most {MAX_CONDITION_DEPTH} levels of {})", nesting_operators())
             } else {
                 err.message
             };
@@ -209,6 +222,10 @@ impl Compiler<'_> {
         match node.kind {
             NodeKind::Integer(i) => Some(i as f64),
             NodeKind::Float(f) if f.is_finite() => Some(f),
+            NodeKind::Float(f) => {
+                self.error(node.span, format!("{what} must be a finite number, found {}", show_float(f)));
+                None
+            }
             _ => {
                 self.error(node.span, format!("{what} must be a number, found {}", node.type_name()));
                 None
@@ -348,6 +365,11 @@ impl Compiler<'_> {
         if let Some(node) = node {
             for entry in self.table(node, "[groups]").unwrap_or_default() {
                 match &entry.value.kind {
+                    // Stored under the object of all groups: one level less for the group itself.
+                    NodeKind::Array(_) if deeper_than(&entry.value, MAX_VALUE_DEPTH - 1).is_some() => {
+                        let span = deeper_than(&entry.value, MAX_VALUE_DEPTH - 1).unwrap_or(entry.value.span);
+                        self.error(span, format!("group `{}` nests arrays and tables more than {MAX_VALUE_DEPTH} deep here, more than the engine reads", entry.key));
+                    }
                     NodeKind::Array(items) => groups.push((entry.key.clone(), Value::Array(items.iter().map(to_value).collect()))),
                     _ => self.error(entry.value.span, format!("group `{}` must be an array of ids", entry.key)),
                 }
@@ -377,21 +399,44 @@ impl Compiler<'_> {
             self.error(node.span, format!("{what} must be a condition table such as `{{ country = \"DE\" }}`, found {}", node.type_name()));
             return None;
         }
-        if depth(node) > MAX_CONDITION_DEPTH {
-            self.error(node.span, format!("{what} is nested deeper than {MAX_CONDITION_DEPTH} levels"));
+        if let Some(span) = nested_too_deep(node, 1) {
+            self.error(span, format!(
+                "{what} nests deeper than {MAX_CONDITION_DEPTH} levels here: each {} opens a level; flatten it (an `$and` inside an `$and` can be merged into it)",
+                nesting_operators()
+            ));
+            return None;
+        }
+        if let Some(span) = deeper_than(node, MAX_VALUE_DEPTH) {
+            self.error(span, format!(
+                "{what} nests tables and arrays more than {MAX_VALUE_DEPTH} deep here, more than the engine reads (each level of `$and`, `$or` or `$nor` takes two: the array and the condition in it)"
+            ));
             return None;
         }
         let source = to_value(node);
         let mut ok = true;
+        // `lint` includes the error that makes `parse` fail, at its own position; one report.
+        let mut reported = false;
         for issue in Condition::lint(&source) {
-            let span = locate(node, &issue.path_segments()).unwrap_or(node.span);
-            self.error(span, format!("in {what}: {issue}"));
+            let path = issue.path_segments();
+            let span = locate(node, &path).unwrap_or(node.span);
+            let message = match &issue {
+                ConditionIssue::Invalid(ConditionError::NotAnArray { .. }) => {
+                    let operator = path.last().map_or("$and", String::as_str);
+                    let found = locate_node(node, &path).map_or("something else", Node::type_name);
+                    format!("`{operator}` must be an array of conditions, like `\"{operator}\" = [{{ country = \"DE\" }}, {{ device = \"mobile\" }}]`, found {found}")
+                }
+                issue => issue.to_string(),
+            };
+            self.error(span, format!("in {what}: {message}"));
+            reported |= matches!(issue, ConditionIssue::Invalid(_));
             ok = false;
         }
         let condition = match Condition::parse(&source) {
             Ok(condition) => condition,
             Err(err) => {
-                self.error(node.span, format!("in {what}: {err}"));
+                if !reported {
+                    self.error(node.span, format!("in {what}: {err}"));
+                }
                 return None;
             }
         };
@@ -431,8 +476,8 @@ impl Compiler<'_> {
         let id = match node.get("id") {
             Some(n) => {
                 let id = self.string(n, "campaign `id`")?;
-                if !is_identifier(&id) {
-                    self.error(n.span, format!("campaign id `{id}` may only use letters, digits, `-` and `_`"));
+                if let Some(problem) = id_problem(&id) {
+                    self.error(n.span, problem);
                 }
                 id
             }
@@ -494,9 +539,17 @@ impl Compiler<'_> {
         let priority = match node.get("priority") {
             None => 0,
             Some(n) => match n.kind {
-                NodeKind::Integer(p) if i32::try_from(p).is_ok() => p as i32,
+                NodeKind::Integer(p) => i32::try_from(p).unwrap_or_else(|_| {
+                    self.error(n.span, format!("`priority` is {p}, outside the range of priorities: use a whole number from {PRIORITY_RANGE} (higher wins)"));
+                    0
+                }),
+                NodeKind::Float(f) => {
+                    let finite = if f.is_finite() { "" } else { "finite " };
+                    self.error(n.span, format!("`priority` is {}: it must be a {finite}whole number from {PRIORITY_RANGE} (higher wins)", show_float(f)));
+                    0
+                }
                 _ => {
-                    self.error(n.span, "`priority` must be a whole number (higher wins)");
+                    self.error(n.span, format!("`priority` must be a whole number from {PRIORITY_RANGE} (higher wins), found {}", n.type_name()));
                     0
                 }
             },
@@ -894,11 +947,92 @@ fn check_selector(selector: &str) -> Result<(), String> {
     if selector.trim().is_empty() {
         return Err("it is empty".to_string());
     }
-    selector.parse::<lol_html::Selector>().map(|_| ()).map_err(|e| format!("{e} (supported: type, #id, .class, attribute selectors, descendant and child combinators, :nth-child, :first-child, :nth-of-type, :first-of-type, :not, comma lists)"))
+    selector.parse::<lol_html::Selector>().map(|_| ()).map_err(|e| match e {
+        // lol_html says "empty" for a list entry with no element in it, whatever the cause.
+        lol_html::errors::SelectorError::EmptySelector => empty_selector_problem(selector),
+        e => format!("{e} (supported: type, #id, .class, attribute selectors, descendant and child combinators, :nth-child, :first-child, :nth-of-type, :first-of-type, :not, comma lists)"),
+    })
 }
 
-fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+/// What is really wrong when lol_html calls a non-blank selector empty: a list entry without
+/// an element, because of a stray comma, a combinator with nothing before it, or an empty `#`
+/// or `:not()`.
+fn empty_selector_problem(selector: &str) -> String {
+    let parts = split_selector_list(selector);
+    let last = parts.len() - 1;
+    for (i, part) in parts.iter().enumerate() {
+        let part = part.trim();
+        if part.is_empty() {
+            return match i {
+                0 => "it starts with a comma: remove it".to_string(),
+                i if i == last => "it ends with a comma: remove it, or add the selector that should follow".to_string(),
+                _ => "it has two commas in a row: remove one".to_string(),
+            };
+        }
+        if let Some(combinator) = part.chars().next().filter(|c| matches!(c, '>' | '+' | '~')) {
+            let rest = part[1..].trim();
+            return if rest.is_empty() {
+                format!("`{combinator}` alone selects nothing: it joins two selectors, like `ul {combinator} li`")
+            } else {
+                format!("it starts with `{combinator}`, which needs an element before it, like `ul {combinator} {rest}`; to match every `{rest}`, write just `{rest}`")
+            };
+        }
+        if part.contains(":not()") {
+            return "`:not()` is empty: put a selector inside, like `p:not(.legal)`".to_string();
+        }
+        if part.split([' ', '>', '+', '~', ',']).any(|compound| compound.ends_with('#')) {
+            return "`#` needs an id after it, like `#hero`".to_string();
+        }
+    }
+    "it selects no element: write an element name, #id, .class or [attribute]".to_string()
+}
+
+/// The entries of a selector list: split at commas outside brackets, parentheses and quotes.
+fn split_selector_list(selector: &str) -> Vec<&str> {
+    let (mut parts, mut start, mut depth, mut quote) = (Vec::new(), 0, 0usize, None);
+    for (i, c) in selector.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                parts.push(&selector[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&selector[start..]);
+    parts
+}
+
+/// Why a campaign id cannot be used, or `None`.
+fn id_problem(id: &str) -> Option<String> {
+    let length = id.chars().count();
+    if id.is_empty() {
+        Some("campaign id is empty: use letters, digits, `-` and `_`, like `winter-sale`".to_string())
+    } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        Some(format!("campaign id `{id}` may only use letters, digits, `-` and `_`"))
+    } else if length > MAX_ID_LENGTH {
+        let start: String = id.chars().take(20).collect();
+        Some(format!("campaign id `{start}…` is {length} characters long; campaign ids may have at most {MAX_ID_LENGTH}"))
+    } else {
+        None
+    }
+}
+
+/// A float as TOML writes it (`nan`, `inf`, `1.5`, `2.0`), so the message shows what the author
+/// wrote.
+fn show_float(f: f64) -> String {
+    if f.is_nan() {
+        "nan".to_string()
+    } else if f.is_infinite() {
+        if f > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else {
+        format!("{f:?}")
+    }
 }
 
 fn is_cookie_name(s: &str) -> bool {
@@ -909,12 +1043,53 @@ fn is_attribute_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
 }
 
-fn depth(node: &Node) -> usize {
-    match &node.kind {
-        NodeKind::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        NodeKind::Table(entries) => 1 + entries.iter().map(|e| depth(&e.value)).max().unwrap_or(0),
-        _ => 0,
+/// "`$and`, `$or`, `$nor`, `$not` or `$elemMatch`", for messages.
+fn nesting_operators() -> String {
+    let quoted: Vec<String> = NESTING_OPERATORS.iter().map(|o| format!("`{o}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
+}
+
+/// The key of the first nesting operator that would put a condition deeper than
+/// [`MAX_CONDITION_DEPTH`], when `node` is at condition level `level`.
+fn nested_too_deep(node: &Node, level: usize) -> Option<Span> {
+    match &node.kind {
+        NodeKind::Table(entries) => entries.iter().find_map(|e| {
+            if !NESTING_OPERATORS.contains(&e.key.as_str()) {
+                return nested_too_deep(&e.value, level);
+            }
+            let nests = match &e.value.kind {
+                NodeKind::Array(items) => items.iter().any(|i| matches!(i.kind, NodeKind::Table(_))),
+                NodeKind::Table(_) => true,
+                _ => false,
+            };
+            if nests && level >= MAX_CONDITION_DEPTH {
+                return Some(e.key_span);
+            }
+            nested_too_deep(&e.value, level + 1)
+        }),
+        NodeKind::Array(items) => items.iter().find_map(|i| nested_too_deep(i, level)),
+        _ => None,
+    }
+}
+
+/// Where tables and arrays nest more than `limit` deep (the node itself counting one), if they
+/// do: the key (or array element) that goes over.
+fn deeper_than(node: &Node, limit: usize) -> Option<Span> {
+    fn walk(node: &Node, span: Span, containers_above: usize, limit: usize) -> Option<Span> {
+        let children: Vec<(&Node, Span)> = match &node.kind {
+            NodeKind::Array(items) => items.iter().map(|i| (i, i.span)).collect(),
+            NodeKind::Table(entries) => entries.iter().map(|e| (&e.value, e.key_span)).collect(),
+            _ => return None,
+        };
+        if containers_above + 1 > limit {
+            return Some(span);
+        }
+        children.into_iter().find_map(|(child, span)| walk(child, span, containers_above + 1, limit))
+    }
+    walk(node, node.span, 0, limit)
 }
 
 /// The rule file's value as a JSON value for the condition engine.
@@ -928,6 +1103,15 @@ pub fn to_value(node: &Node) -> Value {
         NodeKind::Array(items) => Value::Array(items.iter().map(to_value).collect()),
         NodeKind::Table(entries) => Value::Object(entries.iter().map(|e| (e.key.clone(), to_value(&e.value))).collect()),
     }
+}
+
+/// The node at a path of keys and array indices.
+fn locate_node<'n>(node: &'n Node, path: &[String]) -> Option<&'n Node> {
+    path.iter().try_fold(node, |current, part| match &current.kind {
+        NodeKind::Table(_) => current.get(part),
+        NodeKind::Array(items) => items.get(part.parse::<usize>().ok()?),
+        _ => None,
+    })
 }
 
 /// Follows a path of keys and array indices into the node tree.
@@ -984,6 +1168,91 @@ mod tests {
 
     fn diagnostics(source: &str, format: Format) -> Vec<String> {
         compile(source, "t", format, 0).diagnostics.iter().map(ToString::to_string).collect()
+    }
+
+    /// A segment `deep` of `levels` nested `$and`s around `leaf`, used by a campaign, in JSON.
+    fn nested_and(levels: usize, leaf: &str) -> String {
+        let condition = format!("{}{leaf}{}", "{\"$and\": [".repeat(levels - 1), "]}".repeat(levels - 1));
+        format!("{{\"segments\": {{\"deep\": {condition}}}, \"campaign\": [{{\"id\": \"c\", \"audience\": [\"deep\"], \"variant\": [{{\"id\": \"a\", \"changes\": [{{\"select\": \"h1\", \"text\": \"x\"}}]}}]}}]}}")
+    }
+
+    #[test]
+    fn conditions_nest_32_levels_of_operators_not_of_tables() {
+        assert_eq!(diagnostics(&nested_and(32, r#"{"country": "DE"}"#), Format::Json), Vec::<String>::new());
+        let d = diagnostics(&nested_and(33, r#"{"country": "DE"}"#), Format::Json);
+        assert_eq!(d.len(), 1, "{d:?}");
+        // The `$and` of level 32, whose conditions would be level 33: the first `$and` key is at
+        // column 24, and each level adds 10 characters.
+        assert!(d[0].starts_with("t:1:334: error: segment `deep` nests deeper than 32 levels here"), "{d:?}");
+        // `$not` and `$elemMatch` count too; operator objects and plain values do not.
+        let nots = format!("{}{{\"country\": \"DE\"}}{}", "{\"$not\": ".repeat(31), "}".repeat(31));
+        assert_eq!(diagnostics(&nested_and(1, &nots), Format::Json), Vec::<String>::new());
+        let nots = format!("{}{{\"country\": \"DE\"}}{}", "{\"$not\": ".repeat(32), "}".repeat(32));
+        assert_eq!(diagnostics(&nested_and(1, &nots), Format::Json).len(), 1);
+        let d = diagnostics(&nested_and(1, r#"{"interests": {"$elemMatch": {"$eq": "ski"}}, "user": {"a": {"b": [[1]]}}}"#), Format::Json);
+        assert!(d.iter().all(|d| !d.contains("levels")), "{d:?}");
+    }
+
+    /// The compiler's limits must keep every ruleset it accepts decodable by src/codec.rs.
+    #[test]
+    fn the_deepest_accepted_condition_decodes() {
+        // 32 levels of `$and` take 63 tables and arrays; an operator object makes 64.
+        let deepest = nested_and(32, r#"{"local_hour": {"$gte": 18}}"#);
+        let compiled = compile(&deepest, "t.json", Format::Json, 0);
+        let ruleset = compiled.ruleset.expect("the deepest condition compiles");
+        assert!(crate::codec::decode(&crate::codec::encode(&ruleset)).is_ok(), "and decodes");
+        let too_deep = diagnostics(&nested_and(32, r#"{"country": {"$in": ["DE"]}}"#), Format::Json);
+        assert_eq!(too_deep.len(), 1, "{too_deep:?}");
+        assert!(too_deep[0].contains("nests tables and arrays more than 64 deep here"), "{too_deep:?}");
+        // Plain values count the same; saved groups sit one level down.
+        let value = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let rules = |segment: &str, group: &str| format!(
+            "{{\"segments\": {{\"s\": {{\"x\": {segment}}}}}, \"groups\": {{\"g\": {group}}}, \"site\": {{\"attributes\": [\"x\"]}}, \"campaign\": [{{\"id\": \"c\", \"audience\": [\"s\"], \"variant\": [{{\"id\": \"a\", \"changes\": [{{\"select\": \"h1\", \"text\": \"x\"}}]}}]}}]}}"
+        );
+        let ruleset = compile(&rules(&value(63), &value(63)), "t.json", Format::Json, 0).ruleset.expect("63 levels compile");
+        assert!(crate::codec::decode(&crate::codec::encode(&ruleset)).is_ok());
+        assert_eq!(diagnostics(&rules(&value(64), &value(63)), Format::Json).len(), 1);
+        assert_eq!(diagnostics(&rules(&value(63), &value(64)), Format::Json).len(), 1);
+    }
+
+    #[test]
+    fn messages_say_what_is_wrong() {
+        let campaign = |extra: &str| format!("[[campaign]]\nid = \"a\"\n{extra}\n[[campaign.variant]]\nid = \"v\"\nchanges = [{{ select = \"h1\", text = \"x\" }}]\n");
+        for (line, message) in [
+            ("priority = 3000000000", "t:3:12: error: `priority` is 3000000000, outside the range of priorities: use a whole number from -2147483648 to 2147483647 (higher wins)"),
+            ("priority = nan", "t:3:12: error: `priority` is nan: it must be a finite whole number from -2147483648 to 2147483647 (higher wins)"),
+            ("priority = -inf", "t:3:12: error: `priority` is -inf: it must be a finite whole number from -2147483648 to 2147483647 (higher wins)"),
+            ("priority = 2.0", "t:3:12: error: `priority` is 2.0: it must be a whole number from -2147483648 to 2147483647 (higher wins)"),
+            ("priority = \"high\"", "t:3:12: error: `priority` must be a whole number from -2147483648 to 2147483647 (higher wins), found string"),
+            ("coverage = nan", "t:3:12: error: `coverage` must be a finite number, found nan"),
+            ("when = { \"$or\" = { country = \"DE\" } }", "t:3:10: error: in `when` of campaign `a`: `$or` must be an array of conditions, like `\"$or\" = [{ country = \"DE\" }, { device = \"mobile\" }]`, found table"),
+        ] {
+            let errors: Vec<String> = diagnostics(&campaign(line), Format::Toml).into_iter().filter(|d| d.contains(": error: ")).collect();
+            assert_eq!(errors, [message], "{line}");
+        }
+        let long = "x".repeat(65);
+        let d = diagnostics(&campaign("").replace("id = \"a\"", &format!("id = \"{long}\"")), Format::Toml);
+        assert_eq!(d, ["t:2:6: error: campaign id `xxxxxxxxxxxxxxxxxxxx…` is 65 characters long; campaign ids may have at most 64"]);
+        assert!(diagnostics(&campaign("").replace("id = \"a\"", &format!("id = \"{}\"", "x".repeat(64))), Format::Toml).is_empty());
+    }
+
+    #[test]
+    fn empty_selectors_say_why() {
+        for (selector, problem) in [
+            ("> p", "it starts with `>`, which needs an element before it, like `ul > p`; to match every `p`, write just `p`"),
+            ("  ~ .note", "it starts with `~`, which needs an element before it, like `ul ~ .note`; to match every `.note`, write just `.note`"),
+            (">", "`>` alone selects nothing: it joins two selectors, like `ul > li`"),
+            ("p,", "it ends with a comma: remove it, or add the selector that should follow"),
+            (", p", "it starts with a comma: remove it"),
+            ("h1, , h2", "it has two commas in a row: remove one"),
+            ("h1, > p", "it starts with `>`, which needs an element before it, like `ul > p`; to match every `p`, write just `p`"),
+            ("p:not()", "`:not()` is empty: put a selector inside, like `p:not(.legal)`"),
+            ("#", "`#` needs an id after it, like `#hero`"),
+        ] {
+            assert_eq!(check_selector(selector), Err(problem.to_string()), "{selector:?}");
+        }
+        assert_eq!(split_selector_list("a[title=\"x,y\"], b:not(.c, .d)"), ["a[title=\"x,y\"]", " b:not(.c, .d)"]);
+        assert!(check_selector("#hero > h1, [data-x=\",\"]").is_ok());
     }
 
     #[test]
