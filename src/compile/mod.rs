@@ -76,7 +76,7 @@ impl Compiled {
 /// Compiles rule source. `file` names it in diagnostics; `now` (epoch seconds)
 /// is only used to warn about campaigns that have already ended.
 pub fn compile(source: &str, file: &str, format: Format, now: i64) -> Compiled {
-    let mut c = Compiler { file, lines: LineIndex::new(source), diagnostics: Vec::new(), now };
+    let mut c = Compiler { file, format, lines: LineIndex::new(source), diagnostics: Vec::new(), now };
     let ruleset = match source::parse(source, format) {
         Ok(root) => c.ruleset(&root),
         Err(err) => {
@@ -141,6 +141,8 @@ fn not_utf8_message(bytes: &[u8], at: usize, truncated: bool) -> String {
 
 struct Compiler<'a> {
     file: &'a str,
+    /// For hints written in the file's own syntax (`[[campaign]]` or a `"campaign"` array).
+    format: Format,
     lines: LineIndex,
     diagnostics: Vec<Diagnostic>,
     now: i64,
@@ -246,8 +248,9 @@ impl Compiler<'_> {
         // Id → where its first campaign starts; a map, as files may hold thousands of campaigns.
         let mut seen_ids: HashMap<&str, Span> = HashMap::new();
         match root.get("campaign") {
-            None => self.warn(root.span, "no `[[campaign]]` defined: the ruleset does nothing"),
+            None => self.no_campaigns(root, entries.is_empty()),
             Some(node) => match &node.kind {
+                NodeKind::Array(items) if items.is_empty() => self.no_campaigns(node, false),
                 NodeKind::Array(items) => {
                     for item in items {
                         if let Some(NodeKind::String(id)) = item.get("id").map(|n| &n.kind) {
@@ -270,6 +273,23 @@ impl Compiler<'_> {
         }
         self.cross_campaign_checks(&campaigns, &infos);
         Some(Ruleset { site, segments: segments.into_iter().map(|(s, _)| s).collect(), saved_groups, groups_source, campaigns })
+    }
+
+    /// A file without campaigns compiles to a ruleset that changes nothing. That is a warning,
+    /// not an error: it is a valid way to switch all personalization off, and the worker then
+    /// passes every page through. But it is more often a mistake (the wrong file, a failed
+    /// export), so it is said plainly.
+    fn no_campaigns(&mut self, at: &Node, file_is_empty: bool) {
+        let add = match self.format {
+            Format::Toml => "add one under `[[campaign]]`",
+            Format::Json => "add them in a `\"campaign\"` array",
+        };
+        let message = if file_is_empty {
+            format!("the rule file is empty: with no campaigns, the ruleset changes nothing; {add}")
+        } else {
+            format!("no campaigns: the ruleset changes nothing; {add}")
+        };
+        self.warn(at.span, message);
     }
 
     /// The `[site]` settings. A bad setting is reported and left at its default while every
@@ -648,6 +668,10 @@ impl Compiler<'_> {
             }
         }
         if let Some(n) = node.get("days") {
+            if matches!(&n.kind, NodeKind::Array(days) if days.is_empty()) {
+                self.error(n.span, format!("`days = []` lists no day, so {what} would never run: list the days it runs, like `[\"mon\", \"fri\"]`, or remove `days` to run every day"));
+                ok = false;
+            }
             for (day, span) in self.strings(n, "`days`").unwrap_or_default() {
                 let day_lower = day.to_ascii_lowercase();
                 let bits = match day_lower.as_str() {
@@ -1151,7 +1175,7 @@ mod tests {
     /// The campaigns of a rule source that compile, with the facts the cross-campaign checks use.
     pub(super) fn campaigns(source: &str, format: Format) -> (Vec<Campaign>, Vec<CampaignInfo>) {
         let root = source::parse(source, format).expect("the test source parses");
-        let mut c = Compiler { file: "test", lines: LineIndex::new(source), diagnostics: Vec::new(), now: 0 };
+        let mut c = Compiler { file: "test", format, lines: LineIndex::new(source), diagnostics: Vec::new(), now: 0 };
         let site = c.site(root.get("site"));
         let (segments, broken) = c.segments(root.get("segments"), &site);
         let mut out = (Vec::new(), Vec::new());

@@ -435,6 +435,12 @@ pub fn parse_json(source: &str) -> Result<Node, SyntaxError> {
         parser.pos = '\u{feff}'.len_utf8();
     }
     parser.skip_whitespace();
+    if parser.pos == parser.bytes.len() {
+        return Err(SyntaxError::new(
+            "the file is empty: a JSON rule file holds one object, at least `{}`",
+            parser.here_span(),
+        ));
+    }
     let root = parser.value(0)?;
     parser.skip_whitespace();
     if parser.pos < parser.bytes.len() {
@@ -1287,8 +1293,9 @@ tags = []
     #[test]
     fn json_other_errors() {
         let cases: &[(&str, &str, (usize, usize))] = &[
-            ("", "expected a value, found end of input", (1, 1)),
-            ("  \n ", "expected a value, found end of input", (2, 2)),
+            ("", "the file is empty", (1, 1)),
+            ("  \n ", "the file is empty", (2, 2)),
+            ("\u{feff}", "the file is empty", (1, 1)),
             ("{} x", "after the end of the JSON document", (1, 4)),
             ("{\"a\" 1}", "expected `:`", (1, 6)),
             ("{\"a\": 1 \"b\": 2}", "expected `,` or `}`", (1, 9)),
