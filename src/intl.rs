@@ -6,7 +6,13 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 const formatters = new Map();
+// zone -> [minute, parts]: a wall clock changes once a minute (every zone's
+// offset is whole minutes), and formatToParts costs microseconds.
+const recent = new Map();
 export function tailor_local_parts(zone, epochMs) {
+  const minute = Math.floor(epochMs / 60000);
+  const hit = recent.get(zone);
+  if (hit && hit[0] === minute) return hit[1];
   try {
     let f = formatters.get(zone);
     if (!f) {
@@ -16,9 +22,12 @@ export function tailor_local_parts(zone, epochMs) {
       formatters.set(zone, f);
     }
     const p = {};
-    for (const part of f.formatToParts(new Date(epochMs))) p[part.type] = part.value;
+    for (const part of f.formatToParts(new Date(minute * 60000))) p[part.type] = part.value;
     const wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(p.weekday);
-    return [Number(p.year), Number(p.month), Number(p.day), Number(p.hour) % 24, Number(p.minute), wd];
+    const parts = [Number(p.year), Number(p.month), Number(p.day), Number(p.hour) % 24, Number(p.minute), wd];
+    if (recent.size > 64) recent.clear();
+    recent.set(zone, [minute, parts]);
+    return parts;
   } catch (e) {
     return undefined;
   }
@@ -28,7 +37,8 @@ extern "C" {
     fn tailor_local_parts(zone: &str, epoch_ms: f64) -> Option<Vec<f64>>;
 }
 
-/// Wall clocks from `Intl.DateTimeFormat` (formatters cached per zone).
+/// Wall clocks from `Intl.DateTimeFormat` (formatters cached per zone, and
+/// the last minute's wall clock per zone).
 pub struct IntlClock;
 
 impl ZoneClock for IntlClock {

@@ -70,14 +70,17 @@ pub struct Classified {
 /// says Android): rules that must treat crawlers like real visitors, to avoid
 /// cloaking, can then match on `os` while the device stays `Bot`.
 pub fn classify(user_agent: &str, hints: &ClientHints) -> Classified {
-    let ua = user_agent.as_bytes();
+    // Every token below is lower case: lower-case the UA once and search it
+    // with `str::contains` rather than comparing case-insensitively per token.
+    let lower = user_agent.to_ascii_lowercase();
+    let ua = lower.as_str();
     let ua_os = os_from_ua(ua);
     let os = hints.platform.and_then(os_from_platform_hint).or(ua_os);
 
     // New headless Chrome announces itself only in the brands list.
     let headless_brand =
         hints.brands.is_some_and(|list| Brands::new(list).any(|b| b.eq_ignore_ascii_case("HeadlessChrome")));
-    if is_bot(user_agent) || headless_brand {
+    if is_lower_bot(ua) || headless_brand {
         return Classified { device: Device::Bot, os, browser: None };
     }
 
@@ -145,8 +148,11 @@ const BOT_TOKENS: &[&str] = &[
 /// True for crawlers, headless browsers and HTTP libraries. An empty UA is not
 /// a bot: some privacy tools strip the header from real visitors.
 pub fn is_bot(user_agent: &str) -> bool {
-    let ua = user_agent.as_bytes();
-    contains_any(ua, BOT_TOKENS) || has_bot_word(ua)
+    is_lower_bot(&user_agent.to_ascii_lowercase())
+}
+
+fn is_lower_bot(ua: &str) -> bool {
+    BOT_TOKENS.iter().any(|token| ua.contains(token)) || has_bot_word(ua.as_bytes())
 }
 
 /// Looks for a word ending in "bot" (`Googlebot/2.1`, `AhrefsBot;`, `bot.html`)
@@ -168,15 +174,15 @@ fn has_bot_word(ua: &[u8]) -> bool {
 /// Device from the UA alone. Tablet markers come first because iPad and Kindle
 /// UAs also contain "Mobile"; explicit phone markers come before the Android
 /// rule because Opera Mini on Android omits "Mobile".
-fn device_from_ua(ua: &[u8]) -> Device {
-    if contains_any(ua, &["ipad", "tablet", "kindle", "silk/", "playbook"]) {
+fn device_from_ua(ua: &str) -> Device {
+    if ["ipad", "tablet", "kindle", "silk/", "playbook"].iter().any(|t| ua.contains(t)) {
         Device::Tablet
-    } else if contains_any(ua, &["iphone", "ipod", "mobi", "windows phone", "opera mini", "blackberry", "bb10"]) {
+    } else if ["iphone", "ipod", "mobi", "windows phone", "opera mini", "blackberry", "bb10"].iter().any(|t| ua.contains(t)) {
         Device::Mobile
-    } else if contains_any(ua, &["android tv", "googletv", "smart-tv", "smarttv", "crkey", "bravia"]) {
+    } else if ["android tv", "googletv", "smart-tv", "smarttv", "crkey", "bravia"].iter().any(|t| ua.contains(t)) {
         // Android TVs lack "Mobile" like tablets do, but are big screens.
         Device::Desktop
-    } else if contains(ua, "android") {
+    } else if ua.contains("android") {
         // Android phones say "Mobile"; Android without it is a tablet build.
         Device::Tablet
     } else {
@@ -186,21 +192,21 @@ fn device_from_ua(ua: &[u8]) -> Device {
 
 /// OS from the UA. Windows Phone says "Android" and "iPhone" for compatibility,
 /// iOS says "Mac OS X", Android and ChromeOS say "Linux": hence the order.
-fn os_from_ua(ua: &[u8]) -> Option<&'static str> {
-    if contains(ua, "windows phone") {
+fn os_from_ua(ua: &str) -> Option<&'static str> {
+    if ua.contains("windows phone") {
         Some("windows")
-    } else if contains_any(ua, &["iphone", "ipad", "ipod"]) {
+    } else if ["iphone", "ipad", "ipod"].iter().any(|t| ua.contains(t)) {
         Some("ios")
-    } else if contains(ua, "android") {
+    } else if ua.contains("android") {
         Some("android")
-    } else if contains(ua, " cros ") {
+    } else if ua.contains(" cros ") {
         // Spaces matter: "Microsoft" contains "cros".
         Some("chromeos")
-    } else if contains(ua, "windows") {
+    } else if ua.contains("windows") {
         Some("windows")
-    } else if contains_any(ua, &["macintosh", "mac os x"]) {
+    } else if ["macintosh", "mac os x"].iter().any(|t| ua.contains(t)) {
         Some("macos")
-    } else if contains(ua, "linux") {
+    } else if ua.contains("linux") {
         Some("linux")
     } else {
         None
@@ -210,22 +216,22 @@ fn os_from_ua(ua: &[u8]) -> Option<&'static str> {
 /// Browser from the UA. Edge, Opera and Samsung Internet all carry `Chrome/`
 /// and every WebKit browser carries `Safari/`, so derivatives are checked
 /// before their base.
-fn browser_from_ua(ua: &[u8], os: Option<&str>) -> Option<&'static str> {
-    if contains_any(ua, &["edg/", "edga/", "edgios/", "edge/"]) {
+fn browser_from_ua(ua: &str, os: Option<&str>) -> Option<&'static str> {
+    if ["edg/", "edga/", "edgios/", "edge/"].iter().any(|t| ua.contains(t)) {
         Some("edge")
-    } else if contains_any(ua, &["opr/", "opera", "opios/"]) {
+    } else if ["opr/", "opera", "opios/"].iter().any(|t| ua.contains(t)) {
         Some("opera")
-    } else if contains(ua, "samsungbrowser") {
+    } else if ua.contains("samsungbrowser") {
         Some("samsung")
-    } else if contains(ua, "crios/") {
+    } else if ua.contains("crios/") {
         Some("chrome")
-    } else if contains_any(ua, &["fxios/", "firefox/"]) {
+    } else if ["fxios/", "firefox/"].iter().any(|t| ua.contains(t)) {
         Some("firefox")
-    } else if contains_any(ua, &["chrome/", "chromium/"]) {
+    } else if ["chrome/", "chromium/"].iter().any(|t| ua.contains(t)) {
         Some("chrome")
-    } else if contains_any(ua, &["msie ", "trident/"]) {
+    } else if ["msie ", "trident/"].iter().any(|t| ua.contains(t)) {
         Some("ie")
-    } else if contains(ua, "safari/") && matches!(os, Some("ios" | "macos")) {
+    } else if ua.contains("safari/") && matches!(os, Some("ios" | "macos")) {
         // Old Android browsers, BlackBerry and GNOME Web also claim Safari;
         // only Apple platforms actually ship it.
         Some("safari")
@@ -364,13 +370,24 @@ fn closing_quote(bytes: &[u8], from: usize) -> usize {
 /// character and never allocates a lowercased copy of a 64 KB header.
 pub(crate) fn find_ignore_ascii_case(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     let rest = haystack.get(from..)?;
-    let Some(&first) = needle.first() else { return Some(from) };
+    let Some((&first, tail)) = needle.split_first() else { return Some(from) };
     if rest.len() < needle.len() {
         return None;
     }
-    (0..=rest.len() - needle.len())
-        .find(|&i| rest[i].eq_ignore_ascii_case(&first) && rest[i..i + needle.len()].eq_ignore_ascii_case(needle))
-        .map(|i| i + from)
+    // A plain loop over the first byte in both cases: this runs for some
+    // forty tokens over every User-Agent, and the iterator version compiles
+    // to a call per byte at opt-level "z" (it was a third of a page view's
+    // decision in the browser engine).
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut i = 0;
+    while i + needle.len() <= rest.len() {
+        let b = rest[i];
+        if (b == lower || b == upper) && rest[i + 1..i + needle.len()].eq_ignore_ascii_case(tail) {
+            return Some(i + from);
+        }
+        i += 1;
+    }
+    None
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -477,6 +494,14 @@ mod tests {
         ("Mozilla/5.0 (compatible; MyCustomCrawler/1.0)", "bot", None, None),
         ("Mozilla/5.0 (compatible; Bot)", "bot", None, None),
     ];
+
+    #[test]
+    fn bot_tokens_are_lower_case_for_the_lower_cased_search() {
+        for token in BOT_TOKENS {
+            assert_eq!(token.to_ascii_lowercase(), *token);
+            assert!(is_bot(&format!("Mozilla/5.0 (compatible; {})", token.to_ascii_uppercase())), "{token}");
+        }
+    }
 
     #[test]
     fn real_world_user_agents() {

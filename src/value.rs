@@ -416,27 +416,36 @@ fn write_js_number_slow(n: f64, out: &mut String) {
 /// element without ending it early.
 pub fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                for d in [c as u32 >> 4, c as u32 & 0xf] {
-                    out.push(char::from_digit(d, 16).unwrap_or('0'));
-                }
+    // Runs of characters that need no escape are copied whole: most text
+    // has none, and a push per character is the slow part of writing JSON.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '<' => "\\u003c",
+            '>' => "\\u003e",
+            '&' => "\\u0026",
+            '\u{2028}' => "\\u2028",
+            '\u{2029}' => "\\u2029",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        run = i + c.len_utf8();
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            for d in [c as u32 >> 4, c as u32 & 0xf] {
+                out.push(char::from_digit(d, 16).unwrap_or('0'));
             }
-            c => out.push(c),
+        } else {
+            out.push_str(escape);
         }
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -520,6 +529,37 @@ mod tests {
         for t in ["0", "-0", "7", "007", "-12", "999999999999999", "1000000000000000", "-9007199254740993", "12345678901234567890", "1.5", "-", "", "1e3", "--1", "+1"] {
             let ours = parse_f64(t).map(f64::to_bits);
             assert_eq!(ours, t.parse::<f64>().ok().map(f64::to_bits), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn json_strings_escape_exactly_what_they_must() {
+        // The reference: one character at a time.
+        fn reference(s: &str) -> String {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '<' => out.push_str("\\u003c"),
+                    '>' => out.push_str("\\u003e"),
+                    '&' => out.push_str("\\u0026"),
+                    '\u{2028}' => out.push_str("\\u2028"),
+                    '\u{2029}' => out.push_str("\\u2029"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        }
+        for s in ["", "plain", "a\"b\\c", "<script>&</script>", "\u{1}\u{1f}x\n\r\t", "Köln \u{2028}\u{2029} 😀", "é\u{0}"] {
+            let mut out = String::new();
+            write_json_string(s, &mut out);
+            assert_eq!(out, reference(s), "{s:?}");
         }
     }
 

@@ -1,0 +1,113 @@
+// Decision latency of the browser engine (wasm) under node, for rulesets of
+// 1, 10, 50 and 200 campaigns: the rulesets of benches/decide.rs (the native
+// criterion bench; keep the two generators in sync), built with `tailor build`.
+//
+//   node benches/node/decide.mjs [--rounds 7] [--json]
+//
+// Per ruleset size, interleaved in rounds: `decide_json` (a page view: facts
+// in, context, decision with reasons, plan, state and report out as JSON) and
+// `evaluate` (attributes in, variant indices out).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROUNDS = arg("--rounds", 7);
+const SIZES = [1, 10, 50, 200];
+
+/** benches/decide.rs `ruleset(n)`. */
+function ruleset(n) {
+  let toml = `
+[site]
+timezone = "Europe/Berlin"
+[segments]
+dach = { country = { "$in" = ["DE", "AT", "CH"] } }
+mobile = { device = "mobile" }
+evening = { local_hour = { "$gte" = 18 } }
+vip = { "cookie.tier" = { "$in" = ["gold", "platinum"] } }
+newsletter = { "query.utm_source" = { "$regex" = "^news" } }
+returning = { new_visitor = false }
+`;
+  const audiences = ["dach", "mobile", "evening", "vip", "newsletter", "returning"];
+  for (let i = 0; i < n; i++) {
+    const audience = audiences[i % audiences.length];
+    const pages = i % 3 == 0 ? '["/", "/shop/*"]' : '["/*"]';
+    toml += `\n[[campaign]]\nid = "c${i}"\npages = ${pages}\naudience = ["${audience}"]\npriority = ${i % 7}\n`;
+    if (i % 5 == 0) toml += 'hours = "06:00-23:00"\ndays = ["weekdays", "sat"]\n';
+    if (i % 4 == 0) toml += `group = "g${i % 8}"\n`;
+    if (i % 2 == 0) {
+      toml += `  [[campaign.variant]]\n  id = "control"\n  weight = 50\n  [[campaign.variant]]\n  id = "b"\n  weight = 50\n  changes = [{ select = "#c${i} h2", text = "Hello {{city | there}}" }, { select = "#c${i} .cta", add_class = "x" }]\n`;
+    } else {
+      toml += `  [[campaign.variant]]\n  id = "v"\n  changes = [{ select = "#c${i} p", html = "<b>hi</b>" }]\n`;
+    }
+  }
+  return toml;
+}
+
+// benches/decide.rs `visitor()`, as the loader would pass it.
+const NOW = 1_796_322_600_000;
+const FACTS = JSON.stringify({
+  url: "https://shop.example/shop/tents?utm_source=newsletter",
+  userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+  cookies: "tailor_id=3f2a9c0e5b7d4e1f; tier=gold; session=abc",
+  languages: "de-DE,de,en",
+  geo: { country: "DE", city: "Berlin", timezone: "Europe/Berlin" },
+  now: NOW,
+});
+// The same visitor as attributes (what `evaluate` takes).
+const ATTRIBUTES = JSON.stringify({
+  id: "3f2a9c0e5b7d4e1f", device: "mobile", os: "iOS", browser: "Safari", country: "DE", city: "Berlin",
+  local_hour: 19, path: "/shop/tents", query: { utm_source: "newsletter" }, cookie: { tier: "gold", session: "abc" },
+  language: "de", new_visitor: false,
+});
+
+const glue = await import(path.join(root, "build/engine/browser/tailor_engine.js"));
+const dir = mkdtempSync(path.join(tmpdir(), "tailor-decide-bench-"));
+const engines = {};
+try {
+  for (const n of SIZES) {
+    writeFileSync(path.join(dir, `r${n}.toml`), ruleset(n));
+    execFileSync(path.join(root, "target/debug/tailor"), ["build", path.join(dir, `r${n}.toml`), "--out", path.join(dir, `out${n}`)], { cwd: root, stdio: "pipe" });
+    engines[n] = new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(path.join(dir, `out${n}/browser/tailor.wasm`))), "tailor.rules")[0]);
+  }
+  glue.initSync({ module: new WebAssembly.Module(readFileSync(path.join(root, "build/engine/browser/tailor_engine_bg.wasm"))) });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Median ns per call of `fn` over `rounds`, each round ~`budgetMs` long. */
+function measure(fn, iterations) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / iterations;
+}
+
+const results = [];
+for (const n of SIZES) {
+  assert.equal(glue.load(engines[n]), undefined);
+  const out = JSON.parse(glue.decide_json(FACTS));
+  assert.equal(out.error, undefined, out.error);
+  assert.equal(glue.evaluate(ATTRIBUTES, NOW).length, n);
+  const iterations = Math.max(200, Math.round(20_000 / n));
+  const calls = { decide_json: () => glue.decide_json(FACTS), evaluate: () => glue.evaluate(ATTRIBUTES, NOW) };
+  for (const fn of Object.values(calls)) measure(fn, iterations); // warm-up
+  const rounds = { decide_json: [], evaluate: [] };
+  for (let r = 0; r < ROUNDS; r++) for (const [k, fn] of Object.entries(calls)) rounds[k].push(measure(fn, iterations));
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  results.push({ campaigns: n, applied: out.decisions.length, decide_json_ns: median(rounds.decide_json), evaluate_ns: median(rounds.evaluate) });
+}
+
+if (process.argv.includes("--json")) {
+  console.log(JSON.stringify({ rounds: ROUNDS, node: process.version, results }));
+} else {
+  console.log(`browser engine (wasm) under node ${process.version}, median of ${ROUNDS} rounds`);
+  console.log("campaigns  applied  decide_json (page view)  evaluate (attributes)");
+  for (const r of results) console.log(`${String(r.campaigns).padStart(9)} ${String(r.applied).padStart(8)} ${(r.decide_json_ns / 1000).toFixed(1).padStart(21)} us ${(r.evaluate_ns / 1000).toFixed(1).padStart(18)} us`);
+}
