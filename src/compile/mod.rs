@@ -658,7 +658,7 @@ impl Compiler<'_> {
             }
         }
         if let Some(n) = node.get("hours") {
-            let Some(text) = self.string(n, "`hours`") else { return None };
+            let text = self.string(n, "`hours`")?;
             match text.split_once('-').and_then(|(a, b)| Some((parse_clock(a)?, parse_clock(b)?))) {
                 Some((from, to)) => schedule.hours = Some((from, if to == 1440 { 1440 } else { to })),
                 None => {
@@ -961,7 +961,7 @@ fn redirect_problem(target: &str, site: &Site) -> Option<String> {
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("");
     let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
-    let allowed = site.redirect_hosts.iter().any(|h| *h == host);
+    let allowed = site.redirect_hosts.contains(&host);
     (!allowed).then(|| format!("`redirect` goes to host `{host}`, which is not in `[site] redirect_hosts`; add it there to allow it"))
 }
 
