@@ -8,7 +8,7 @@
 
 use crate::codec;
 use crate::context::{Context, Geo, RequestFacts};
-use crate::decide::decide_with;
+use crate::decide::{decide_with, decide_without_reasons};
 use crate::preview::{self, PreviewMode, PreviewParams};
 use crate::intl::IntlClock;
 use crate::json;
@@ -43,8 +43,9 @@ pub fn cookie_name() -> String {
 }
 
 /// Decides for the facts (JSON, see the loader) and returns JSON:
-/// `{visitor, setCookie, decisions, plan, redirectHosts, state, campaigns,
-/// preview: {active, debug, notes}}` or `{error}`.
+/// `{visitor, setCookie, decisions, plan, redirectHosts, state, preview:
+/// {active, debug, notes}}` (and `campaigns`, the report of every campaign
+/// with reasons, for the debug panel when `preview.debug`) or `{error}`.
 #[wasm_bindgen]
 pub fn decide_json(facts_json: &str) -> String {
     RULES.with(|r| {
@@ -66,7 +67,8 @@ pub fn decide_json(facts_json: &str) -> String {
         notes.extend(preview::simulate_facts(&mut facts, &preview.simulate));
         let mut ctx = Context::for_site(&facts, &rules.site, &IntlClock);
         preview::simulate_context(&mut ctx, &preview.simulate);
-        let decision = decide_with(rules, &ctx, &preview.overrides);
+        // Reasons (which condition failed) only for the debug panel.
+        let decision = if preview.debug { decide_with(rules, &ctx, &preview.overrides) } else { decide_without_reasons(rules, &ctx, &preview.overrides) };
         let plan = Plan::build(rules, &decision, &ctx);
         let mut out = Value::Object(Vec::new());
         out.insert("visitor", ctx.visitor_id.clone().map_or(Value::Null, Value::String));
@@ -87,8 +89,9 @@ pub fn decide_json(facts_json: &str) -> String {
         // The loader keeps redirects on the page's host unless the rules allow another.
         out.insert("redirectHosts", Value::Array(rules.site.redirect_hosts.iter().map(|h| Value::String(h.clone())).collect()));
         out.insert("state", state);
-        let campaigns = campaign_report(rules, &decision);
-        out.insert("campaigns", campaigns);
+        if preview.debug {
+            out.insert("campaigns", campaign_report(rules, &decision));
+        }
         out.to_json()
     })
 }

@@ -85,6 +85,13 @@ pub fn decide_with(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Dec
     decide_impl(rules, ctx, overrides, Explain::Yes)
 }
 
+/// [`decide_with`] without the failed condition of skipped campaigns
+/// (`failure: None`), which only people reading reasons need: the same
+/// outcomes, one condition pass instead of two for every skipped campaign.
+pub fn decide_without_reasons(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Decision {
+    decide_impl(rules, ctx, overrides, Explain::No)
+}
+
 /// Whether skipped campaigns get the condition that failed. Finding it
 /// evaluates the condition a second time, which only people reading the
 /// reasons need; [`variants`] does without.

@@ -35,7 +35,7 @@ after(async () => {
 const native = explainNative;
 
 /** The facts the loader would send for a visitor the CLI flags describe. */
-function facts(ctx, freshVisitorId) {
+function facts(ctx, freshVisitorId, debug = false) {
   const geo = { timezone: ctx.timezone ?? "UTC" };
   if (ctx.country) Object.assign(geo, { country: ctx.country, city: ctx.city });
   return {
@@ -48,6 +48,8 @@ function facts(ctx, freshVisitorId) {
     now: Date.parse(ctx.time),
     freshVisitorId,
     custom: {},
+    // The report with reasons (`campaigns`) comes with debug, as the CLI's explain.
+    preview: debug ? "tailor_debug=1" : undefined,
   };
 }
 
@@ -67,7 +69,7 @@ test("native and browser decisions and plans agree for every shared context", as
   for (const ctx of contexts) {
     const a = comparable(native(ctx));
     // Like the CLI, no fresh visitor id: A/B tests without a cookie are skipped on both.
-    const b = comparable(await page.evaluate((f) => window.decide(f), facts(ctx)));
+    const b = comparable(await page.evaluate((f) => window.decide(f), facts(ctx, undefined, true)));
     assigned += (a.decisions ?? []).length;
     try { assert.deepEqual(b, a); } catch { differences.push(`${ctx.name}: native ${JSON.stringify(a)}\n  browser ${JSON.stringify(b)}`); }
   }
