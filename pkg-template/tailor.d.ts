@@ -58,6 +58,13 @@ export interface Tailor {
   setAttributes(attributes: Attributes): Decision[];
   /** Decides again for the current URL and applies the new plan. */
   refresh(): Decision[];
+  /**
+   * The variant id of every campaign (null: none applies) for these
+   * attributes (`id` is the visitor id A/B tests hash, `path` the page), at
+   * `now` (ms, default: now). Applies nothing: for apps that render
+   * variants themselves. Same decision as the page's for the same attributes.
+   */
+  evaluate(attributes: Attributes, now?: number): Record<string, string | null>;
 }
 
 /**

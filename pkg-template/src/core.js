@@ -3,7 +3,7 @@
 // and applies the plan to the DOM exactly as the edge applies it with
 // HTMLRewriter (src/edge.rs, `applyChange`). See ../README.md for behaviour
 // and limitations.
-import { initSync, load, decide_json } from "tailor-engine";
+import { initSync, load, decide_json, evaluate, campaigns_json } from "tailor-engine";
 import { session, render, verify } from "./preview.js";
 
 const W = window;
@@ -26,7 +26,7 @@ const fail = (e) => { drop("tailor-hide"); drop("tailor-pending"); warn(e); };
 async function run(o) {
   const custom = { ...o.attributes };
   const timeout = o.timeout == null || o.timeout === "" || isNaN(o.timeout) ? 800 : +o.timeout;
-  let state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
+  let ids, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
   const done = new Map(); // change key -> WeakSet of elements it was applied to
   const own = new WeakSet(); // nodes tailor inserted (never matched, like at the edge)
   const noted = new Set(); // preview notes already logged
@@ -287,6 +287,16 @@ async function run(o) {
     decisions: () => decisions.map((d) => ({ ...d })),
     setAttributes: (attrs) => (Object.assign(custom, attrs), safely(decide)),
     refresh: () => safely(decide),
+    // GrowthBook-style: the variant of every campaign for the attributes
+    // given (id, path and any attribute conditions read), without applying
+    // anything. For apps that render variants themselves.
+    evaluate(attributes, now) {
+      const names = (ids = ids || JSON.parse(campaigns_json()));
+      const v = evaluate(JSON.stringify(attributes || {}), now == null ? Date.now() : +now);
+      const out = {};
+      names.forEach((c, i) => (out[c.id] = v[i] >= 0 ? c.variants[v[i]] : null));
+      return out;
+    },
   });
 }
 

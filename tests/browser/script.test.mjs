@@ -369,6 +369,30 @@ test("window.tailor: decisions(), refresh() and setAttributes()", async () => {
   assert.equal(await text(demo.page, "#pricing .pro .price"), GOLD_PRICE);
 });
 
+test("window.tailor.evaluate(attributes): variants for given attributes, nothing applied", async () => {
+  const { page } = await open("/pricing/");
+  await ready(page);
+  const before = await page.content();
+  const ids = Array.from({ length: 40 }, (_, i) => `visitor${i}`);
+  const trialId = ids.find((id) => gbHash("pro-trial", id) >= 0.5), controlId = ids.find((id) => gbHash("pro-trial", id) < 0.5);
+  const NOON = Date.parse("2026-11-23T12:00:00+01:00");
+  const got = await page.evaluate(([a, b, now]) => [
+    window.tailor.evaluate({ id: a, path: "/pricing/", country: "DE", cookie: { tier: "gold" } }, now),
+    window.tailor.evaluate({ id: b, path: "/pricing/", country: "US", device: "mobile", local_hour: 19 }, now),
+    window.tailor.evaluate({ path: "/sale/" }, now),
+  ], [trialId, controlId, NOON]);
+  assert.equal(got[0]["pro-trial"], "trial");
+  assert.equal(got[0]["vip-pricing"], "gold");
+  assert.equal(got[0]["us-hero"], null, "not on /pricing/, not US");
+  assert.equal(got[0]["mobile-lite"], null);
+  assert.equal(got[1]["pro-trial"], "control");
+  assert.equal(got[1]["vip-pricing"], null);
+  assert.notEqual(got[1]["mobile-lite"], null, "a mobile visitor");
+  assert.equal(got[2]["old-sale-page"], "moved");
+  assert.equal(got[2]["pro-trial"], null, "no id, no A/B test; not its page");
+  assert.equal(await page.content(), before, "evaluate applies nothing");
+});
+
 test("the ES module: start() resolves to the API", async () => {
   const html = `<!DOCTYPE html><html><head><title>esm</title></head><body><section id="pricing"><article class="card pro" id="pro">
     <span class="badge">Most popular</span><p class="price">€19/month</p></article></section>
