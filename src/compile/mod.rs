@@ -496,7 +496,7 @@ impl Compiler<'_> {
         let id = match node.get("id") {
             Some(n) => {
                 let id = self.string(n, "campaign `id`")?;
-                if let Some(problem) = id_problem(&id) {
+                if let Some(problem) = id_problem("campaign", &id) {
                     self.error(n.span, problem);
                 }
                 id
@@ -716,7 +716,10 @@ impl Compiler<'_> {
             self.check_keys(entries, VARIANT_KEYS, "a variant");
             let id = match item.get("id").map(|n| (self.string(n, "variant `id`"), n.span)) {
                 Some((Some(id), span)) => {
-                    if variants.iter().any(|v: &Variant| v.id == id) {
+                    if let Some(problem) = id_problem("variant", &id) {
+                        self.error(span, problem);
+                        ok = false;
+                    } else if variants.iter().any(|v: &Variant| v.id == id) {
                         self.error(span, format!("duplicate variant id `{id}` in {what}"));
                         ok = false;
                     }
@@ -1032,16 +1035,19 @@ fn split_selector_list(selector: &str) -> Vec<&str> {
     parts
 }
 
-/// Why a campaign id cannot be used, or `None`.
-fn id_problem(id: &str) -> Option<String> {
+/// Why a campaign or variant id (`kind`) cannot be used, or `None`. Both
+/// travel in preview links (`?tailor=campaign:variant,...`), cookies and
+/// analytics events, so they keep to a small, URL-safe character set.
+fn id_problem(kind: &str, id: &str) -> Option<String> {
     let length = id.chars().count();
+    let example = if kind == "campaign" { "winter-sale" } else { "control" };
     if id.is_empty() {
-        Some("campaign id is empty: use letters, digits, `-` and `_`, like `winter-sale`".to_string())
+        Some(format!("{kind} id is empty: use letters, digits, `-` and `_`, like `{example}`"))
     } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        Some(format!("campaign id `{id}` may only use letters, digits, `-` and `_`"))
+        Some(format!("{kind} id `{id}` may only use letters, digits, `-` and `_`"))
     } else if length > MAX_ID_LENGTH {
         let start: String = id.chars().take(20).collect();
-        Some(format!("campaign id `{start}…` is {length} characters long; campaign ids may have at most {MAX_ID_LENGTH}"))
+        Some(format!("{kind} id `{start}…` is {length} characters long; {kind} ids may have at most {MAX_ID_LENGTH}"))
     } else {
         None
     }
