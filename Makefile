@@ -12,7 +12,7 @@ ENGINE_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: dev test setup setup-browser engine cli site fault-site clean
+.PHONY: dev test bench setup setup-browser engine cli site fault-site clean
 
 ## dev: the worker in front of www/ under local workerd, personalized.
 dev: setup site
@@ -25,6 +25,11 @@ test: setup-browser site fault-site
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(HOME)/.cargo/bin/wasm-bindgen-test-runner \
 	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features browser --test browser_wasm
 	node --test --test-concurrency=1 tests/edge/ tests/browser/ tests/node/
+
+## bench: every benchmark (cargo bench, node, the worker under load, the script tag in
+## Chromium, sizes), then BENCHMARKS.md. About 12 minutes; BENCH_QUICK=1 for a short trial.
+bench: setup-browser site
+	node benches/run.mjs; status=$$?; node benches/report.mjs && exit $$status
 
 setup:
 	@bash .ci/setup
