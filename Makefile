@@ -27,7 +27,7 @@ test: setup-browser site fault-site
 	node --test --test-concurrency=1 tests/edge/ tests/browser/ tests/node/
 
 ## bench: every benchmark (cargo bench, node, the worker under load, the script tag in
-## Chromium, sizes), then BENCHMARKS.md. About 12 minutes; BENCH_QUICK=1 for a short trial.
+## Chromium, sizes), then BENCHMARKS.md. About 10 minutes; BENCH_QUICK=1 for a short trial.
 bench: setup-browser site
 	node benches/run.mjs; status=$$?; node benches/report.mjs && exit $$status
 

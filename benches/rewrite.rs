@@ -73,7 +73,8 @@ fn page_sets() -> Vec<PageSet> {
         })
         .unwrap_or_default();
     corpus.sort();
-    let groups: [(&str, fn(usize) -> bool); 3] = [
+    type Fits = fn(usize) -> bool;
+    let groups: [(&str, Fits); 3] = [
         ("corpus-small (<32 KB)", |n| n < SMALL),
         ("corpus-medium (32-256 KB)", |n| (SMALL..MEDIUM).contains(&n)),
         ("corpus-large (>=256 KB)", |n| n >= MEDIUM),

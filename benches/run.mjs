@@ -10,7 +10,7 @@
 // count (benches/rewrite-count.mjs), node-growthbook, node-decide
 // (benches/node/*.mjs), load (benches/load/run.mjs), browser
 // (benches/browser/run.mjs), sizes (benches/sizes.mjs). Each is bounded in
-// time; the whole run takes about 12 minutes on 2 cores (2-3 with BENCH_QUICK).
+// time; the whole run takes about 10 minutes on 2 cores (3 with BENCH_QUICK).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";

@@ -7,12 +7,14 @@
 //   BENCH_QUICK=1: --seconds 2 --rounds 4
 //
 // Pages (origin.mjs): the demo shop's home page `/` and pricing page, and a
-// lol-html bench page (cloudflare.com, 119 KB). Every request is the same
-// visitor, a German mobile gold member on the trial arm of the A/B test
-// (TAILOR_DEV=1 lets x-tailor-* headers stand in for geo), so on `/` tailor
-// decides and rewrites 8-10 elements, on the bench page it decides (one
-// campaign applies to all pages) and streams the page through HTMLRewriter
-// with two selectors that match nothing there, plus its state script.
+// lol-html bench page (cloudflare.com, 119 KB). The visitor is a German mobile
+// gold member on the trial arm of the A/B test (TAILOR_DEV=1 lets x-tailor-*
+// headers stand in for geo), so on `/` tailor decides and rewrites 9
+// elements, on the bench page it decides (one campaign applies to all pages)
+// and streams the page through HTMLRewriter with two selectors that match
+// nothing there, plus its state script. Last, the bench page for a desktop
+// visitor no campaign targets: tailor decides and returns the origin's
+// response untouched (its fixed cost per request).
 //
 // Load: a closed loop of N concurrent keep-alive GETs from this process, each
 // reading the whole body; per page, the two workers alternate in rounds
@@ -52,11 +54,6 @@ const CONCURRENCY = opt("concurrency", 8);
 const MAX_REQUESTS = opt("max-requests", 20000);
 const IDLE_TIMEOUT_MS = 15_000;
 
-const PAGES = [
-  { path: "/", label: "demo home page (www/index.html)", expect: ["Willkommen, Berlin!", 'id="tailor-state"', "tailor-highlight"] },
-  { path: "/pricing/", label: "demo pricing page (www/pricing/)", expect: ['id="tailor-state"'] },
-  { path: "/bench/cloudflare.com.html", label: "bench page cloudflare.com (119 KB)", expect: ['id="tailor-state"'] },
-];
 const VISITOR = {
   "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
   "x-tailor-country": "DE",
@@ -64,6 +61,19 @@ const VISITOR = {
   "accept-language": "de-DE,de;q=0.9",
   cookie: "tier=gold; tailor_id=visitor1",
 };
+/** A desktop visitor without geo or cookies: on the bench page no campaign applies to them. */
+const NOBODY = {
+  "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  "accept-language": "en-US,en;q=0.9",
+  cookie: "tailor_id=visitor1",
+};
+/** The cases: a page and a visitor; `expect` marks a personalized page, `identical` an untouched one. */
+const PAGES = [
+  { id: "home", path: "/", visitor: VISITOR, label: "demo home page", expect: ["Willkommen, Berlin!", 'id="tailor-state"', "tailor-highlight"] },
+  { id: "pricing", path: "/pricing/", visitor: VISITOR, label: "demo pricing page", expect: ['id="tailor-state"', "14 days free"] },
+  { id: "bench", path: "/bench/cloudflare.com.html", visitor: VISITOR, label: "bench page cloudflare.com", expect: ['id="tailor-state"'] },
+  { id: "bench-idle", path: "/bench/cloudflare.com.html", visitor: NOBODY, label: "bench page, a visitor no campaign targets", identical: true },
+];
 const WORKERS = [
   { id: "tailor", label: "tailor (build/site)", config: "wrangler.tailor.toml", vars: { TAILOR_DEV: "1" } },
   { id: "passthrough", label: "passthrough", config: "wrangler.passthrough.toml", vars: {} },
@@ -183,9 +193,9 @@ function cpuProbe(w) {
 
 // ------------------------------------------------------------ HTTP
 
-function get(url, agent) {
+function get(url, agent, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers: VISITOR }, (res) => {
+    const req = http.get(url, { agent, headers }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -196,9 +206,9 @@ function get(url, agent) {
   });
 }
 
-function getCount(url, agent) {
+function getCount(url, agent, headers) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers: VISITOR }, (res) => {
+    const req = http.get(url, { agent, headers }, (res) => {
       let n = 0;
       res.on("data", (c) => { n += c.length; });
       res.on("end", () => (res.statusCode === 200 && res.complete ? resolve(n) : reject(new Error(`status ${res.statusCode}`))));
@@ -211,7 +221,7 @@ function getCount(url, agent) {
 }
 
 /** N concurrent loops until `seconds` pass or `maxRequests` have started. */
-async function closedLoop(url, agent, seconds, maxRequests) {
+async function closedLoop(url, agent, headers, seconds, maxRequests) {
   const latencies = [];
   let errors = 0, started = 0, lastError = "";
   const t0 = performance.now();
@@ -221,7 +231,7 @@ async function closedLoop(url, agent, seconds, maxRequests) {
       started++;
       const s = performance.now();
       try {
-        await getCount(url, agent);
+        await getCount(url, agent, headers);
         latencies.push(performance.now() - s);
       } catch (e) {
         errors++;
@@ -257,36 +267,39 @@ async function main() {
   const checks = [];
   for (const page of PAGES) {
     const originBody = await get(`${origin}${page.path}`);
-    const t = await get(`${byId.tailor.url}${page.path}`, byId.tailor.agent);
-    const p = await get(`${byId.passthrough.url}${page.path}`, byId.passthrough.agent);
+    const t = await get(`${byId.tailor.url}${page.path}`, byId.tailor.agent, page.visitor);
+    const p = await get(`${byId.passthrough.url}${page.path}`, byId.passthrough.agent, page.visitor);
     const tText = t.body.toString("utf8");
-    const missing = page.expect.filter((m) => !tText.includes(m));
+    const missing = (page.expect || []).filter((m) => !tText.includes(m));
     const check = {
+      id: page.id,
       page: page.path,
       originBytes: originBody.body.length,
       tailorBytes: t.body.length,
       passthroughBytes: p.body.length,
       passthroughIdentical: p.body.equals(originBody.body),
+      tailorIdentical: t.body.equals(originBody.body),
       tailorStatus: t.status,
-      tailorPersonalized: missing.length === 0,
+      tailorPersonalized: !!page.expect && missing.length === 0,
       missing,
       decisions: (/"decisions":(\[[^\]]*\])/.exec(tText) || [])[1] || null,
     };
     checks.push(check);
-    log(`${page.path}: origin ${check.originBytes} B, passthrough ${check.passthroughBytes} B (${check.passthroughIdentical ? "identical" : "DIFFERENT"}), tailor ${check.tailorBytes} B, ${check.tailorPersonalized ? "personalized" : `NOT personalized (missing ${missing.join(", ")})`}`);
-    if (t.status !== 200 || !check.tailorPersonalized || !check.passthroughIdentical) throw new Error(`unexpected response for ${page.path}; tailor output:\n${byId.tailor.output()}`);
+    log(`${page.id} ${page.path}: origin ${check.originBytes} B, passthrough ${check.passthroughBytes} B (${check.passthroughIdentical ? "identical" : "DIFFERENT"}), tailor ${check.tailorBytes} B, ${check.tailorPersonalized ? "personalized" : check.tailorIdentical ? "untouched" : `NOT as expected (missing ${missing.join(", ")})`}`);
+    const ok = page.identical ? check.tailorIdentical : check.tailorPersonalized;
+    if (t.status !== 200 || !ok || !check.passthroughIdentical) throw new Error(`unexpected response for ${page.id} ${page.path}; tailor output:\n${byId.tailor.output()}`);
   }
 
   const results = [];
   const perRound = Math.max(1, Math.floor(MAX_REQUESTS / ROUNDS));
   for (const page of PAGES) {
-    for (const w of workers) await closedLoop(`${w.url}${page.path}`, w.agent, WARMUP, MAX_REQUESTS);
+    for (const w of workers) await closedLoop(`${w.url}${page.path}`, w.agent, page.visitor, WARMUP, MAX_REQUESTS);
     const acc = Object.fromEntries(workers.map((w) => [w.id, { latencies: [], elapsed: 0, errors: 0, lastError: "", rounds: [], cpu: { isolate: 0, proxy: 0, node: 0, other: 0 } }]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 ? [...workers].reverse() : workers;
       for (const w of order) {
         const before = w.cpu();
-        const r = await closedLoop(`${w.url}${page.path}`, w.agent, SECONDS / ROUNDS, perRound);
+        const r = await closedLoop(`${w.url}${page.path}`, w.agent, page.visitor, SECONDS / ROUNDS, perRound);
         const after = w.cpu();
         const a = acc[w.id];
         a.latencies.push(...r.latencies);
@@ -297,7 +310,7 @@ async function main() {
         for (const k of Object.keys(a.cpu)) a.cpu[k] += after[k] - before[k];
       }
     }
-    const row = { page: page.path, label: page.label, workers: {} };
+    const row = { id: page.id, page: page.path, label: page.label, visitor: page.visitor === NOBODY ? "nobody" : "targeted", workers: {} };
     for (const w of workers) {
       const a = acc[w.id];
       const sorted = [...a.latencies].sort((x, y) => x - y);
@@ -322,7 +335,7 @@ async function main() {
       p99: t.p99 / p.p99,
     };
     results.push(row);
-    log(`${page.path}: tailor ${t.rps.toFixed(0)} req/s (p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms, ${t.cpuIsolateMsPerReq.toFixed(2)} ms CPU/req), passthrough ${p.rps.toFixed(0)} req/s (p50 ${p.p50.toFixed(1)}, p99 ${p.p99.toFixed(1)}, ${p.cpuIsolateMsPerReq.toFixed(2)} ms CPU/req); tailor/passthrough ${row.ratio.rps.toFixed(2)} (median of rounds ${row.ratio.rpsMedianOfRounds.toFixed(2)})`);
+    log(`${page.id} ${page.path}: tailor ${t.rps.toFixed(0)} req/s (p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms, ${t.cpuIsolateMsPerReq.toFixed(2)} ms CPU/req), passthrough ${p.rps.toFixed(0)} req/s (p50 ${p.p50.toFixed(1)}, p99 ${p.p99.toFixed(1)}, ${p.cpuIsolateMsPerReq.toFixed(2)} ms CPU/req); tailor/passthrough ${row.ratio.rps.toFixed(2)} (median of rounds ${row.ratio.rpsMedianOfRounds.toFixed(2)})`);
   }
   await stopAll();
 
@@ -332,7 +345,7 @@ async function main() {
     loadavg: { start: loadavg, end: os.loadavg().map((l) => l.toFixed(2)).join(" ") },
     wrangler: versionOf(path.join(root, "node_modules/.bin/wrangler"), ["--version"]),
     workerd: versionOf(path.join(root, "node_modules/.bin/workerd"), ["--version"]),
-    visitor: VISITOR,
+    visitors: { targeted: VISITOR, nobody: NOBODY },
     checks,
     results,
     seconds: (Date.now() - t0) / 1000,
