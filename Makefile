@@ -53,17 +53,32 @@ BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 # nightly (.ci/setup installs rust-src for it) the stable build is used, and
 # the size budget test says so.
 BROWSER_NIGHTLY_WASM := target/browser-nightly/wasm32-unknown-unknown/release/tailor.wasm
-$(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-template -type f)
+# $(call browser_wasm,FEATURES,OUT): the browser engine's wasm with FEATURES.
+define browser_wasm
 	if RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
-	     --no-default-features --features browser --target-dir target/browser-nightly -Zbuild-std=std,panic_abort; then \
-	  cp $(BROWSER_NIGHTLY_WASM) target/tailor-browser.wasm; \
+	     --no-default-features --features $(1) --target-dir target/browser-nightly -Zbuild-std=std,panic_abort; then \
+	  cp $(BROWSER_NIGHTLY_WASM) $(2); \
 	else \
 	  echo "WARNING: no nightly toolchain with rust-src: building the browser engine on stable (larger)" >&2; \
-	  $(CARGO) build --lib --release --target wasm32-unknown-unknown --no-default-features --features browser && \
-	  cp $(BROWSER_WASM) target/tailor-browser.wasm; \
+	  $(CARGO) build --lib --release --target wasm32-unknown-unknown --no-default-features --features $(1) && \
+	  cp $(BROWSER_WASM) $(2); \
 	fi
+endef
+# Two engines, one loader: the lean engine every visitor gets (tailor.wasm)
+# and the QA engine with previews and the debug panel's reasons
+# (tailor-qa.wasm, feature `qa`), loaded only when a preview is asked for.
+# Both export the same functions, so wasm-bindgen's glue (bundled into
+# tailor.js) must come out byte-identical: `cmp` checks it.
+$(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-template -type f)
+	$(call browser_wasm,browser,target/tailor-browser.wasm)
+	$(call browser_wasm,qa,target/tailor-browser-qa.wasm)
 	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser --out-name tailor_engine target/tailor-browser.wasm
+	rm -rf $(ENGINE)/browser-qa
+	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser-qa --out-name tailor_engine target/tailor-browser-qa.wasm
+	cmp $(ENGINE)/browser/tailor_engine.js $(ENGINE)/browser-qa/tailor_engine.js
 	node_modules/.bin/wasm-opt -Oz $(WASM_FEATURES) --strip-debug --strip-producers -o $@ $@
+	node_modules/.bin/wasm-opt -Oz $(WASM_FEATURES) --strip-debug --strip-producers -o $(ENGINE)/browser/tailor_engine_qa_bg.wasm $(ENGINE)/browser-qa/tailor_engine_bg.wasm
+	rm -rf $(ENGINE)/browser-qa
 	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning --log-override:empty-import-meta=silent
 	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
 	cp pkg-template/package.json pkg-template/README.md pkg-template/LICENSE pkg-template/tailor.d.ts $(ENGINE)/browser/

@@ -40,6 +40,8 @@ export type Attributes = Record<string, unknown>;
 export interface StartOptions {
   /** URL of tailor.wasm (default: next to tailor.mjs). */
   wasmUrl?: string | URL;
+  /** URL of tailor-qa.wasm, the engine for QA previews (default: next to tailor.mjs). */
+  qaUrl?: string | URL;
   /**
    * Anti-flicker limit in ms since navigation start (default 800): after it,
    * everything hidden is shown, changed or not.

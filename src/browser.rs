@@ -8,13 +8,15 @@
 
 use crate::codec;
 use crate::context::{Context, Geo, RequestFacts};
-use crate::decide::{decide_with, decide_without_reasons};
-use crate::preview::{self, PreviewMode, PreviewParams};
+use crate::decide::decide_without_reasons;
+use crate::preview;
+#[cfg(feature = "qa")]
+use crate::preview::{PreviewMode, PreviewParams};
 use crate::intl::IntlClock;
 use crate::json;
 use crate::model::Ruleset;
 use crate::plan::Plan;
-use crate::state::{campaign_report, state_json, visitor_cookie};
+use crate::state::{state_json, visitor_cookie};
 use crate::value::Value;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -56,19 +58,12 @@ pub fn decide_json(facts_json: &str) -> String {
             Err(e) => return error(&e.to_string()),
         };
         let mut facts = facts_from(&input);
-        // QA preview: `preview` is the query string of preview parameters (from
-        // the URL or the session cookie). `previewTrusted` is set by the loader
-        // only when the worker already verified this preview (its
-        // `#tailor-state` says `qa`), since signed links cannot be checked here.
-        let params = PreviewParams::from_query(input.get("preview").and_then(Value::as_str).unwrap_or(""));
-        let mode = if input.get("previewTrusted") == Some(&Value::Bool(true)) { PreviewMode::Open } else { rules.site.preview };
-        let preview = preview::resolve(rules, &params, mode, None, facts.now);
-        let mut notes = preview.notes.clone();
-        notes.extend(preview::simulate_facts(&mut facts, &preview.simulate));
+        let (preview, notes) = preview_of(rules, &input, &mut facts);
+        #[cfg_attr(not(feature = "qa"), allow(unused_mut))]
         let mut ctx = Context::for_site(&facts, &rules.site, &IntlClock);
+        #[cfg(feature = "qa")]
         preview::simulate_context(&mut ctx, &preview.simulate);
-        // Reasons (which condition failed) only for the debug panel.
-        let decision = if preview.debug { decide_with(rules, &ctx, &preview.overrides) } else { decide_without_reasons(rules, &ctx, &preview.overrides) };
+        let decision = decide_for(rules, &ctx, &preview);
         let plan = Plan::build(rules, &decision, &ctx);
         let mut out = Value::Object(Vec::new());
         out.insert("visitor", ctx.visitor_id.clone().map_or(Value::Null, Value::String));
@@ -89,11 +84,44 @@ pub fn decide_json(facts_json: &str) -> String {
         // The loader keeps redirects on the page's host unless the rules allow another.
         out.insert("redirectHosts", Value::Array(rules.site.redirect_hosts.iter().map(|h| Value::String(h.clone())).collect()));
         out.insert("state", state);
+        #[cfg(feature = "qa")]
         if preview.debug {
-            out.insert("campaigns", campaign_report(rules, &decision));
+            out.insert("campaigns", crate::state::campaign_report(rules, &decision));
         }
         out.to_json()
     })
+}
+
+/// The QA preview of this view and its notes. `preview` in the facts is the
+/// query string of preview parameters (from the URL or the session cookie);
+/// `previewTrusted` is set by the loader only when the worker verified this
+/// preview (its `#tailor-state` says `qa`) or its browser signature checked
+/// out, since the HMAC of signed links cannot be checked here.
+#[cfg(feature = "qa")]
+fn preview_of(rules: &Ruleset, input: &Value, facts: &mut RequestFacts) -> (preview::Preview, Vec<String>) {
+    let params = PreviewParams::from_query(input.get("preview").and_then(Value::as_str).unwrap_or(""));
+    let mode = if input.get("previewTrusted") == Some(&Value::Bool(true)) { PreviewMode::Open } else { rules.site.preview };
+    let preview = preview::resolve(rules, &params, mode, None, facts.now);
+    let mut notes = preview.notes.clone();
+    notes.extend(preview::simulate_facts(facts, &preview.simulate));
+    (preview, notes)
+}
+
+/// The lean engine every visitor downloads has no previews: the loader
+/// loads the QA engine (`tailor-qa.wasm`, built with the `qa` feature)
+/// instead when a preview is asked for.
+#[cfg(not(feature = "qa"))]
+fn preview_of(_: &Ruleset, _: &Value, _: &mut RequestFacts) -> (preview::Preview, Vec<String>) {
+    (preview::Preview::default(), Vec::new())
+}
+
+/// Reasons (which condition failed) only for the debug panel of the QA engine.
+fn decide_for(rules: &Ruleset, ctx: &Context, preview: &preview::Preview) -> crate::decide::Decision {
+    #[cfg(feature = "qa")]
+    if preview.debug {
+        return crate::decide::decide_with(rules, ctx, &preview.overrides);
+    }
+    decide_without_reasons(rules, ctx, &preview.overrides)
 }
 
 /// GrowthBook-style evaluation for an app that has its own attributes (a

@@ -70,7 +70,9 @@ async function run(o) {
   try {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const [module, g] = await Promise.all([
-      compile(o.wasmUrl),
+      // Previews (and their debug panel) live in the QA engine: ordinary
+      // visitors never download that code.
+      compile(session() && o.qaUrl ? o.qaUrl : o.wasmUrl),
       state && state.geo
         ? state.geo
         : o.geo

@@ -60,10 +60,20 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
         // An engine built without the browser part: the worker alone is fine.
         return Ok(None);
     };
-    let mut wasm = with_custom_section(&wasm, codec::SECTION_NAME, ruleset)?;
-    if let Some(key) = preview_public_key {
-        wasm = with_custom_section(&wasm, tailor::preview::PUBLIC_KEY_SECTION, &key)?;
-    }
+    let wasm = with_custom_section(&wasm, codec::SECTION_NAME, ruleset)?;
+    // The QA engine (previews, the debug panel), which the loader fetches
+    // instead of the lean one only when a preview is asked for; it alone
+    // checks browser-signed preview links, so the public key goes there.
+    let qa_wasm = match fs::read(engine.join("tailor_engine_qa_bg.wasm")) {
+        Ok(qa) => {
+            let mut qa = with_custom_section(&qa, codec::SECTION_NAME, ruleset)?;
+            if let Some(key) = preview_public_key {
+                qa = with_custom_section(&qa, tailor::preview::PUBLIC_KEY_SECTION, &key)?;
+            }
+            Some(qa)
+        }
+        Err(_) => None,
+    };
     fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     for entry in fs::read_dir(engine).map_err(|e| format!("cannot list {}: {e}", engine.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;
@@ -76,6 +86,9 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
         write_if_changed(&out.join(&name), &fs::read(entry.path()).map_err(|e| e.to_string())?)?;
     }
     write_if_changed(&out.join("tailor.wasm"), &wasm)?;
+    if let Some(qa) = qa_wasm {
+        write_if_changed(&out.join("tailor-qa.wasm"), &qa)?;
+    }
     write_if_changed(&out.join("snippet.html"), anti_flicker_snippet(rules, 800).as_bytes())?;
     Ok(Some(wasm.len()))
 }

@@ -53,25 +53,29 @@ function facts(ctx, freshVisitorId, debug = false) {
   };
 }
 
-const comparable = (r) => r.plan.redirect
+const comparable = (r, reasons = true) => r.plan.redirect
   ? { redirect: new URL(r.plan.redirect, "https://shop.example/").pathname }
   : {
     decisions: r.state.decisions,
     changes: r.plan.changes,
-    campaigns: r.campaigns.map(({ id, matched, variant, via, reason }) => ({ id, matched, variant, via, reason })),
+    ...(reasons ? { campaigns: r.campaigns.map(({ id, matched, variant, via, reason }) => ({ id, matched, variant, via, reason })) } : {}),
   };
 
 test("at least 50 shared contexts", () => assert.ok(contexts.length >= 50));
 
-test("native and browser decisions and plans agree for every shared context", async () => {
+test("native and browser (lean and QA engine) decisions and plans agree for every shared context", async () => {
   const differences = [];
   let assigned = 0;
   for (const ctx of contexts) {
     const a = comparable(native(ctx));
     // Like the CLI, no fresh visitor id: A/B tests without a cookie are skipped on both.
-    const b = comparable(await page.evaluate((f) => window.decide(f), facts(ctx, undefined, true)));
+    // The QA engine with reasons (debug), and the lean engine every visitor gets.
+    const b = comparable(await page.evaluate((f) => window.decideQa(f), facts(ctx, undefined, true)));
+    const { campaigns, ...withoutReasons } = a;
+    const lean = comparable(await page.evaluate((f) => window.decide(f), facts(ctx)), false);
     assigned += (a.decisions ?? []).length;
-    try { assert.deepEqual(b, a); } catch { differences.push(`${ctx.name}: native ${JSON.stringify(a)}\n  browser ${JSON.stringify(b)}`); }
+    try { assert.deepEqual(b, a); } catch { differences.push(`${ctx.name}: native ${JSON.stringify(a)}\n  QA engine ${JSON.stringify(b)}`); }
+    try { assert.deepEqual(lean, a.redirect ? a : withoutReasons); } catch { differences.push(`${ctx.name}: native ${JSON.stringify(withoutReasons)}\n  lean engine ${JSON.stringify(lean)}`); }
   }
   assert.deepEqual(differences, []);
   assert.ok(assigned > 60, `the vectors exercise real decisions (${assigned})`);

@@ -54,10 +54,13 @@ test("the bundles and the snippet", () => {
   const wasm = readFileSync(path.join(dir, "tailor.wasm"));
   assert.ok(wasm.subarray(0, 4).equals(Buffer.from("\0asm")));
   assert.ok(wasm.includes(Buffer.from("tailor.rules")), "the rules travel in the wasm");
+  const qa = readFileSync(path.join(dir, "tailor-qa.wasm"));
+  assert.ok(qa.includes(Buffer.from("tailor.rules")), "and in the QA engine");
+  assert.ok(qa.length > wasm.length, "the QA engine carries the preview code the lean one leaves out");
 });
 
 test("npm pack accepts it", () => {
   const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60_000 }));
   assert.deepEqual(packed.files.map((f) => f.path).sort(),
-    ["LICENSE", "README.md", "package.json", "snippet.html", "tailor.d.ts", "tailor.js", "tailor.mjs", "tailor.wasm"]);
+    ["LICENSE", "README.md", "package.json", "snippet.html", "tailor-qa.wasm", "tailor.d.ts", "tailor.js", "tailor.mjs", "tailor.wasm"]);
 });

@@ -109,6 +109,22 @@ test("forcing each variant of the A/B test: badge, no sticky assignment, qa-mark
   }
 });
 
+test("only previews load the QA engine: ordinary views fetch tailor.wasm alone", async () => {
+  const fetched = async (pathname) => {
+    const context = await browser.newContext({ userAgent: DESKTOP });
+    contexts.push(context);
+    const page = await context.newPage();
+    const wasm = [];
+    page.on("request", (r) => { if (r.url().endsWith(".wasm") || r.url().includes(".wasm?")) wasm.push(new URL(r.url()).pathname); });
+    await page.goto(server.url + pathname);
+    await ready(page);
+    return wasm;
+  };
+  assert.deepEqual(await fetched("/pricing/"), ["/tailor/tailor.wasm"]);
+  assert.deepEqual(await fetched("/pricing/?tailor=pro-trial:trial"), ["/tailor/tailor-qa.wasm"]);
+  assert.deepEqual(await fetched("/pricing/?tailor_debug=1"), ["/tailor/tailor-qa.wasm"]);
+});
+
 test("off shows the page without personalization; reset ends the preview", async () => {
   const { page, context } = await open("/?geo=1&tailor=off", { headers: { "x-test-country": "DE" }, cookies: { tier: "gold" } });
   assert.equal(await text(page, "#hero h1"), "Gear up for every season");
@@ -332,10 +348,12 @@ test("signed mode without the worker: links from `tailor preview-link` are check
   const tailor = (args, key = KEY) => execFileSync(path.join(root, "target/debug/tailor"), args, { cwd: root, stdio: "pipe", env: { ...process.env, TAILOR_PREVIEW_KEY: key } }).toString().trim();
   writeFileSync(path.join(dir, "tailor.toml"), RULES.replace("[site]\n", '[site]\npreview = "signed"\n'));
   tailor(["build", path.join(dir, "tailor.toml"), "--out", dir]);
-  // The public key is in the wasm; the secret is nowhere in the bundle.
-  const wasm = readFileSync(path.join(dir, "browser/tailor.wasm"));
-  assert.equal(WebAssembly.Module.customSections(new WebAssembly.Module(wasm), "tailor.preview_key")[0].byteLength, 32);
-  assert.ok(!wasm.includes(Buffer.from(KEY)) && !readFileSync(path.join(dir, "browser/tailor.js")).includes(Buffer.from(KEY)));
+  // The public key is in the QA engine (previews load it); the secret is nowhere in the bundle.
+  const qa = readFileSync(path.join(dir, "browser/tailor-qa.wasm"));
+  assert.equal(WebAssembly.Module.customSections(new WebAssembly.Module(qa), "tailor.preview_key")[0].byteLength, 32);
+  for (const file of ["tailor.wasm", "tailor-qa.wasm", "tailor.js", "tailor.mjs"]) {
+    assert.ok(!readFileSync(path.join(dir, "browser", file)).includes(Buffer.from(KEY)), `no secret in ${file}`);
+  }
   const srv = await startServer({ browserDir: path.join(dir, "browser") });
   const link = (args, key) => {
     const url = new URL(tailor(["preview-link", path.join(dir, "tailor.toml"), "--url", `${srv.url}/pricing/`, ...args], key));
