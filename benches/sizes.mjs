@@ -57,9 +57,15 @@ export function measure(site = path.join(root, "build/site")) {
   const workerDir = path.join(site, "worker");
   const workerFiles = fs.readdirSync(workerDir).sort().map((f) => path.join(workerDir, f)).filter((f) => fs.statSync(f).isFile());
   const gb = growthbook();
+  // The rest of the npm package's code (the ES module build, an engine loaded
+  // only for QA previews): not downloaded by every visitor, listed apart.
+  const others = fs.readdirSync(path.join(site, "browser")).sort()
+    .filter((f) => /\.(m?js|wasm)$/.test(f) && !["tailor.js", "tailor.wasm"].includes(f))
+    .map((f) => path.join(site, "browser", f));
   return {
     site: path.relative(root, site),
     browser: bundle("tailor browser bundle (tailor.js + tailor.wasm)", browserFiles),
+    browserOther: others.length ? bundle("other files of build/site/browser (not loaded by the script tag on every page)", others) : null,
     worker: bundle("tailor worker bundle (build/site/worker/*)", workerFiles),
     growthbook: gb ? { ...bundle(`GrowthBook ${gb.version} script tag (dist/bundles/auto.min.js)`, [gb.file]), version: gb.version } : null,
   };
@@ -71,9 +77,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const site = path.resolve(process.argv[2] || path.join(root, "build/site"));
   const m = measure(site);
   const rows = [];
-  for (const b of [m.browser, m.worker, m.growthbook].filter(Boolean)) {
+  for (const b of [m.browser, m.browserOther, m.worker, m.growthbook].filter(Boolean)) {
     for (const f of b.files) rows.push([f.file, kb(f.raw), kb(f.gzip), kb(f.brotli)]);
-    if (b.files.length > 1) rows.push([`= ${b.name}`, kb(b.total.raw), kb(b.total.gzip), kb(b.total.brotli)]);
+    if (b.files.length > 1 && b !== m.browserOther) rows.push([`= ${b.name}`, kb(b.total.raw), kb(b.total.gzip), kb(b.total.brotli)]);
   }
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
   console.log(["file", "raw", "gzip -9", "brotli 11"].map((h, i) => (i ? h.padStart(w[i]) : h.padEnd(w[i]))).join("  "));
