@@ -82,30 +82,22 @@ pub fn decide(rules: &Ruleset, ctx: &Context) -> Decision {
 }
 
 pub fn decide_with(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Decision {
-    decide_impl(rules, ctx, overrides, Explain::Yes)
+    decide_impl::<true>(rules, ctx, overrides)
 }
 
 /// [`decide_with`] without the failed condition of skipped campaigns
 /// (`failure: None`), which only people reading reasons need: the same
 /// outcomes, one condition pass instead of two for every skipped campaign.
 pub fn decide_without_reasons(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Decision {
-    decide_impl(rules, ctx, overrides, Explain::No)
+    decide_impl::<false>(rules, ctx, overrides)
 }
 
-/// Whether skipped campaigns get the condition that failed. Finding it
-/// evaluates the condition a second time, which only people reading the
-/// reasons need; [`variants`] does without.
-#[derive(Clone, Copy, PartialEq)]
-enum Explain {
-    Yes,
-    No,
-}
 
 /// Only the variant of every campaign (`None`: not applied), in ruleset
 /// order: the same decision as [`decide`] without the reasons, for callers
 /// that evaluate many contexts (the browser's `evaluate`).
 pub fn variants(rules: &Ruleset, ctx: &Context) -> Vec<Option<usize>> {
-    decide_impl(rules, ctx, &Overrides::default(), Explain::No)
+    decide_impl::<false>(rules, ctx, &Overrides::default())
         .outcomes
         .into_iter()
         .map(|o| match o {
@@ -115,7 +107,11 @@ pub fn variants(rules: &Ruleset, ctx: &Context) -> Vec<Option<usize>> {
         .collect()
 }
 
-fn decide_impl(rules: &Ruleset, ctx: &Context, overrides: &Overrides, explain: Explain) -> Decision {
+/// `EXPLAIN`: whether skipped campaigns get the condition that failed.
+/// Finding it evaluates the condition a second time, which only people
+/// reading the reasons need; a constant, so engines that never explain (the
+/// lean browser engine) carry no code for it.
+fn decide_impl<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Decision {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; rules.campaigns.len()];
     // Highest priority first; a stable sort keeps source order among equals.
     let mut order: Vec<usize> = (0..rules.campaigns.len()).collect();
@@ -136,7 +132,7 @@ fn decide_impl(rules: &Ruleset, ctx: &Context, overrides: &Overrides, explain: E
         } else if overrides.off {
             Outcome::Skipped(Skip::Disabled)
         } else {
-            match eligibility(rules, campaign, ctx, explain) {
+            match eligibility::<EXPLAIN>(rules, campaign, ctx) {
                 Err(skip) => Outcome::Skipped(skip),
                 Ok(()) => match campaign.group.as_deref().and_then(|g| groups_taken.iter().find(|(name, _)| *name == g)) {
                     Some(&(group, by)) => Outcome::Skipped(Skip::GroupTaken { group: group.to_string(), by }),
@@ -165,7 +161,7 @@ fn page_scope(campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     Ok(())
 }
 
-fn eligibility(rules: &Ruleset, campaign: &Campaign, ctx: &Context, explain: Explain) -> Result<(), Skip> {
+fn eligibility<const EXPLAIN: bool>(rules: &Ruleset, campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     page_scope(campaign, ctx)?;
     check_schedule(&campaign.schedule, ctx.now, ctx.site_time)?;
     for &segment in &campaign.audience {
@@ -173,13 +169,13 @@ fn eligibility(rules: &Ruleset, campaign: &Campaign, ctx: &Context, explain: Exp
             return Err(Skip::SegmentFailed { segment, failure: None });
         };
         if !seg.targeting.condition.eval(&ctx.attributes, &rules.saved_groups) {
-            let failure = if explain == Explain::Yes { seg.targeting.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
+            let failure = if EXPLAIN { seg.targeting.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
             return Err(Skip::SegmentFailed { segment, failure });
         }
     }
     if let Some(when) = &campaign.when {
         if !when.condition.eval(&ctx.attributes, &rules.saved_groups) {
-            let failure = if explain == Explain::Yes { when.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
+            let failure = if EXPLAIN { when.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
             return Err(Skip::WhenFailed { failure });
         }
     }
