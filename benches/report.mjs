@@ -314,7 +314,7 @@ function sectionBrowser(out, b, step) {
     ["DOMContentLoaded", ms(b.dcl.tag.median), ms(b.dcl.notag.median), ratio(b.dcl.tag.median / b.dcl.notag.median)],
     ["load", ms(b.load.tag.median), ms(b.load.notag.median), ratio(b.load.tag.median / b.load.notag.median)],
   ]), "");
-  out.push("Everything is local (no network latency): on a real connection, fetching tailor.js and tailor.wasm adds their transfer time to *applied* and *hidden*, which the snippet caps at 800 ms. The tag's script is async, so it does not hold up parsing; the hiding style covers only the selectors a campaign may change.", "");
+  out.push("Everything is local (no network latency): on a real connection, fetching tailor.js and tailor.wasm adds their transfer time to *applied* and *hidden*, which the snippet caps at 800 ms. The tag is async: the parser does not wait for tailor.js to arrive, but runs it as soon as it has arrived, on the main thread, and the \`load\` event waits for it; here, where it arrives while the page is still being parsed, DOMContentLoaded and load come later with the tag than without (table above). The hiding style covers only the selectors a campaign may change: the rest of the page paints as usual.", "");
   if (b.warnings?.length) out.push(`Console warnings: ${b.warnings.join("; ")}`, "");
 }
 
