@@ -142,12 +142,26 @@ impl Parser<'_> {
                         Some(b't') => '\t',
                         Some(b'u') => {
                             let hi = self.hex4()?;
-                            if (0xD800..0xDC00).contains(&hi) && self.s[self.i + 1..].starts_with(b"\\u") {
-                                self.i += 2;
-                                let lo = self.hex4()?;
-                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3ff)).unwrap_or('\u{fffd}')
-                            } else {
-                                char::from_u32(hi).unwrap_or('\u{fffd}')
+                            // A high surrogate pairs only with a low one; a lone
+                            // surrogate (JSON.stringify writes them as escapes) is
+                            // U+FFFD and the escape after it is read on its own.
+                            let lo = match self.s.get(self.i + 1..self.i + 3) {
+                                Some(b"\\u") if (0xD800..0xDC00).contains(&hi) => {
+                                    let at = self.i;
+                                    self.i += 2;
+                                    let lo = self.hex4()?;
+                                    if (0xDC00..0xE000).contains(&lo) {
+                                        Some(lo)
+                                    } else {
+                                        self.i = at;
+                                        None
+                                    }
+                                }
+                                _ => None,
+                            };
+                            match lo {
+                                Some(lo) => char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).unwrap_or('\u{fffd}'),
+                                None => char::from_u32(hi).unwrap_or('\u{fffd}'),
                             }
                         }
                         _ => return Err(self.err()),
