@@ -80,6 +80,7 @@ $(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-temp
 	node_modules/.bin/wasm-opt -Oz $(WASM_FEATURES) --strip-debug --strip-producers -o $(ENGINE)/browser/tailor_engine_qa_bg.wasm $(ENGINE)/browser-qa/tailor_engine_bg.wasm
 	rm -rf $(ENGINE)/browser-qa
 	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning --log-override:empty-import-meta=silent
+	node_modules/.bin/esbuild pkg-template/src/qa-entry.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor-qa.js --log-level=warning
 	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
 	cp pkg-template/package.json pkg-template/README.md pkg-template/LICENSE pkg-template/tailor.d.ts $(ENGINE)/browser/
 

@@ -42,6 +42,8 @@ export interface StartOptions {
   wasmUrl?: string | URL;
   /** URL of tailor-qa.wasm, the engine for QA previews (default: next to tailor.mjs). */
   qaUrl?: string | URL;
+  /** URL of tailor-qa.js, the QA badge and debug panel (default: next to tailor.mjs). */
+  qaJsUrl?: string | URL;
   /**
    * Anti-flicker limit in ms since navigation start (default 800): after it,
    * everything hidden is shown, changed or not.

@@ -12,4 +12,5 @@ start({
   attributes: (window.tailor || {}).attributes,
   wasmUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor.wasm") : "/tailor/tailor.wasm",
   qaUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor-qa.wasm") : "/tailor/tailor-qa.wasm",
+  qaJsUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor-qa.js") : "/tailor/tailor-qa.js",
 });

@@ -4,7 +4,7 @@
 // HTMLRewriter (src/edge.rs, `applyChange`). See ../README.md for behaviour
 // and limitations.
 import { initSync, load, decide_json, evaluate, campaigns_json } from "tailor-engine";
-import { session, render, verify } from "./preview.js";
+import { session } from "./session.js";
 
 const W = window;
 const D = document;
@@ -26,7 +26,7 @@ const fail = (e) => { drop("tailor-hide"); drop("tailor-pending"); warn(e); };
 async function run(o) {
   const custom = { ...o.attributes };
   const timeout = o.timeout == null || o.timeout === "" || isNaN(o.timeout) ? 800 : +o.timeout;
-  let ids, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
+  let qaSide, ids, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
   const done = new Map(); // change key -> WeakSet of elements it was applied to
   const own = new WeakSet(); // nodes tailor inserted (never matched, like at the edge)
   const noted = new Set(); // preview notes already logged
@@ -69,10 +69,11 @@ async function run(o) {
 
   try {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    const [module, g] = await Promise.all([
-      // Previews (and their debug panel) live in the QA engine: ordinary
-      // visitors never download that code.
-      compile(session() && o.qaUrl ? o.qaUrl : o.wasmUrl),
+    // Previews live in the QA engine and the QA script (badge, debug panel,
+    // signature check): ordinary visitors never download that code.
+    const preview = !!session() && !!o.qaUrl;
+    const [module, g, side] = await Promise.all([
+      compile(preview ? o.qaUrl : o.wasmUrl),
       state && state.geo
         ? state.geo
         : o.geo
@@ -81,7 +82,9 @@ async function run(o) {
             .then((t) => ({ country: (/^loc=(\w+)/m.exec(t) || [])[1] }))
             .catch(() => ({}))
           : {},
+      preview && o.qaJsUrl ? script(o.qaJsUrl) : null,
     ]);
+    qaSide = side;
     geo = { ...g, timezone: tz };
     if (geo.country == "XX" || geo.country == "T1") delete geo.country;
     initSync({ module });
@@ -100,7 +103,7 @@ async function run(o) {
     // Without the worker's verdict, a link signed for the browser (Ed25519,
     // checked against the public key built into the wasm) is trusted too.
     const pk = WebAssembly.Module.customSections(module, "tailor.preview_key")[0];
-    if (!trusted && pk) trusted = await verify(session(), pk);
+    if (!trusted && pk && qaSide) trusted = await qaSide.verify(session(), pk);
     if (adopting) await new Promise((r) => (D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", r) : r()));
     decide();
   } catch (e) {
@@ -166,7 +169,7 @@ async function run(o) {
     if (!adopting) emit(decisions, qa);
     // The preview badge and debug panel; a broken panel never breaks the page.
     try {
-      render(r, q, own);
+      if (qaSide) qaSide.render(r, q, own);
     } catch (e) {
       warn(e);
     }
@@ -307,6 +310,18 @@ function classes(current, add, remove) {
   const list = (current || "").split(/[\t\n\f\r ]+/).filter((c) => c && !remove.includes(c));
   for (const c of add) if (!list.includes(c)) list.push(c);
   return list.join(" ");
+}
+
+/** Loads tailor-qa.js (a classic script) and resolves to what it registers, or null. */
+function script(url) {
+  const key = Symbol.for("tailor.qa");
+  return W[key] ? Promise.resolve(W[key]) : new Promise((resolve) => {
+    const el = D.createElement("script");
+    el.src = url;
+    el.onload = () => resolve(W[key] || null);
+    el.onerror = () => (warn(`cannot load ${url}: previews show no badge or panel`), resolve(null));
+    (D.head || D.documentElement).append(el);
+  });
 }
 
 async function compile(url) {

@@ -62,5 +62,5 @@ test("the bundles and the snippet", () => {
 test("npm pack accepts it", () => {
   const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60_000 }));
   assert.deepEqual(packed.files.map((f) => f.path).sort(),
-    ["LICENSE", "README.md", "package.json", "snippet.html", "tailor-qa.wasm", "tailor.d.ts", "tailor.js", "tailor.mjs", "tailor.wasm"]);
+    ["LICENSE", "README.md", "package.json", "snippet.html", "tailor-qa.js", "tailor-qa.wasm", "tailor.d.ts", "tailor.js", "tailor.mjs", "tailor.wasm"]);
 });

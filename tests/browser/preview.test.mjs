@@ -109,20 +109,20 @@ test("forcing each variant of the A/B test: badge, no sticky assignment, qa-mark
   }
 });
 
-test("only previews load the QA engine: ordinary views fetch tailor.wasm alone", async () => {
+test("only previews load the QA engine and script: ordinary views fetch tailor.wasm alone", async () => {
   const fetched = async (pathname) => {
     const context = await browser.newContext({ userAgent: DESKTOP });
     contexts.push(context);
     const page = await context.newPage();
     const wasm = [];
-    page.on("request", (r) => { if (r.url().endsWith(".wasm") || r.url().includes(".wasm?")) wasm.push(new URL(r.url()).pathname); });
+    page.on("request", (r) => { const p = new URL(r.url()).pathname; if (p.endsWith(".wasm") || p.endsWith("/tailor-qa.js")) wasm.push(p); });
     await page.goto(server.url + pathname);
     await ready(page);
     return wasm;
   };
   assert.deepEqual(await fetched("/pricing/"), ["/tailor/tailor.wasm"]);
-  assert.deepEqual(await fetched("/pricing/?tailor=pro-trial:trial"), ["/tailor/tailor-qa.wasm"]);
-  assert.deepEqual(await fetched("/pricing/?tailor_debug=1"), ["/tailor/tailor-qa.wasm"]);
+  assert.deepEqual((await fetched("/pricing/?tailor=pro-trial:trial")).sort(), ["/tailor/tailor-qa.js", "/tailor/tailor-qa.wasm"]);
+  assert.deepEqual((await fetched("/pricing/?tailor_debug=1")).sort(), ["/tailor/tailor-qa.js", "/tailor/tailor-qa.wasm"]);
 });
 
 test("off shows the page without personalization; reset ends the preview", async () => {

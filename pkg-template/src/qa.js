@@ -1,75 +1,10 @@
-// QA previews in the browser, with the worker's semantics (src/edge.rs,
-// src/preview.rs): the preview parameters come from the URL (which starts a
-// session in the `tailor_preview` cookie, the one the worker uses) or from
-// that cookie; `?tailor=reset` ends the session. The engine checks them
-// (`facts.preview`); this file only reads and stores them, and draws the
-// badge and the debug panel, both inside a shadow root so that neither the
-// page's CSS nor theirs leaks across.
+// The QA side of the script tag, bundled as tailor-qa.js and loaded only
+// for previews (with tailor-qa.wasm): the badge and the debug panel, both
+// inside a shadow root so that neither the page's CSS nor theirs leaks
+// across, and the check of browser-signed preview links.
+import { parse, query, KEYS } from "./session.js";
 
 const D = document;
-const COOKIE = "tailor_preview";
-// Query parameter -> field, as PreviewParams::from_query.
-const KEYS = { tailor: "force", tailor_ctx: "ctx", tailor_debug: "debug", tailor_exp: "exp", tailor_sig: "sig", tailor_psig: "psig" };
-
-/** The preview parameters of a query string (the last occurrence wins, as in the engine). */
-function parse(query) {
-  const p = {};
-  let n = 0;
-  for (const [k, v] of new URLSearchParams(query)) {
-    if (++n > 64) break;
-    const f = KEYS[k];
-    if (f == "debug") p.debug = /^(1|true|yes)$/.test(v);
-    else if (f == "exp") p.exp = /^[+-]?\d{1,15}$/.test(v) ? String(+v) : null;
-    else if (f) p[f] = v;
-  }
-  return p;
-}
-
-const empty = (p) => p.force == null && p.ctx == null && !p.debug;
-
-// Percent-encodes like the engine's `encode` (`:` and `,` stay literal).
-const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%3A/g, ":").replace(/%2C/g, ",");
-
-/** The canonical query string of preview parameters (PreviewParams::to_query). */
-function query(p) {
-  const q = [];
-  if (p.force != null) q.push("tailor=" + enc(p.force));
-  if (p.ctx != null) q.push("tailor_ctx=" + enc(p.ctx));
-  if (p.debug) q.push("tailor_debug=1");
-  if (p.exp != null) q.push("tailor_exp=" + p.exp);
-  if (p.sig != null) q.push("tailor_sig=" + enc(p.sig));
-  if (p.psig != null) q.push("tailor_psig=" + enc(p.psig));
-  return q.join("&");
-}
-
-function readCookie(name) {
-  for (const piece of D.cookie.split(";")) {
-    const i = piece.indexOf("=");
-    if (i > 0 && piece.slice(0, i).trim() == name) return piece.slice(i + 1).trim().replace(/^"(.*)"$/, "$1");
-  }
-  return "";
-}
-
-/**
- * The preview in effect for the current URL, as a canonical query string
- * ("" for none): the URL's parameters (stored in the session cookie), or the
- * cookie's; `tailor=reset` deletes the cookie.
- */
-export function session() {
-  const url = parse(location.search);
-  const attrs = "; Path=/; SameSite=Lax" + (isSecureContext ? "; Secure" : "");
-  if (url.force == "reset") {
-    D.cookie = COOKIE + "=" + attrs + "; Max-Age=0";
-    return "";
-  }
-  if (!empty(url)) {
-    const q = query(url);
-    D.cookie = COOKIE + "=" + q.replace(/,/g, "%2C") + attrs;
-    return q;
-  }
-  const p = parse(readCookie(COOKIE));
-  return empty(p) || p.force == "reset" ? "" : query(p);
-}
 
 /**
  * Resolves to `q` when its `tailor_psig` is a valid, unexpired Ed25519
