@@ -15,7 +15,7 @@
 
 use crate::codec;
 use crate::context::{Context, Geo, ParsedUrl, RequestFacts};
-use crate::decide::{decide_with, Outcome, SkipDisplay};
+use crate::decide::{decide_with, decide_without_reasons, Outcome, SkipDisplay};
 use crate::model::Ruleset;
 use crate::model::Action;
 use crate::plan::{Plan, PlannedChange};
@@ -173,7 +173,12 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
     notes.extend(preview::simulate_facts(&mut facts, &preview.simulate));
     let mut ctx = Context::for_site(&facts, &rules.site, &IntlClock);
     preview::simulate_context(&mut ctx, &preview.simulate);
-    let decision = decide_with(&rules, &ctx, &preview.overrides);
+    // Reasons (which condition failed) only for the debug header.
+    let decision = if preview.active && preview.debug {
+        decide_with(&rules, &ctx, &preview.overrides)
+    } else {
+        decide_without_reasons(&rules, &ctx, &preview.overrides)
+    };
     let mut plan = Plan::build(&rules, &decision, &ctx);
     // A preview never writes the sticky assignment.
     let set_cookie = if preview.active { None } else { visitor_cookie(&rules, &decision, &ctx) };
