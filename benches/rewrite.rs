@@ -24,7 +24,7 @@
 //! BENCH_COUNT=<variant> to run one variant once (for valgrind). Under
 //! `cargo test --all-targets` (no `--bench` argument) every benchmark runs
 //! once as a smoke test and nothing is timed. The pages come from
-//! /work/shared/corpus (BENCH_CORPUS_DIR overrides); without them it skips.
+//! ../shared/corpus (BENCH_CORPUS_DIR overrides); without them it skips.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lol_html::html_content::ContentType;

@@ -45,19 +45,9 @@ pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
         1 => Some(f64::from(fnv32a_continue(fnv32a_continue(FNV_OFFSET, value), seed) % 1000) / 1000.0),
         2 => {
             let first = fnv32a_continue(fnv32a_continue(FNV_OFFSET, seed), value);
-            // The decimal digits of `first` (at most 10), hashed again.
-            let mut digits = [0u8; 10];
-            let mut at = digits.len();
-            let mut rest = first;
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (rest % 10) as u8;
-                rest /= 10;
-                if rest == 0 {
-                    break;
-                }
-            }
-            let second = digits[at..].iter().fold(FNV_OFFSET, |h, &d| (h ^ u32::from(d)).wrapping_mul(0x0100_0193));
+            // The decimal digits of `first`, hashed again.
+            let mut buf = [0u8; 20];
+            let second = crate::value::decimal_digits(first.into(), &mut buf).iter().fold(FNV_OFFSET, |h, &d| (h ^ u32::from(d)).wrapping_mul(0x0100_0193));
             Some(f64::from(second % 10000) / 10000.0)
         }
         _ => None,
@@ -65,23 +55,9 @@ pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
 }
 
 /// [`choose_variation`] over [`bucket_ranges`] for `count` variations with
-/// weights `weight(i)`, without allocating either: the same arithmetic in
-/// the same order, so the same floating-point results.
+/// weights `weight(i)`, without allocating either.
 pub fn choose_weighted(n: f64, count: usize, coverage: f64, weight: impl Fn(usize) -> f64) -> Option<usize> {
-    let coverage = coverage.clamp(0.0, 1.0);
-    let total: f64 = (0..count).fold(0.0, |sum, i| sum + weight(i));
-    let equal = !(0.99..=1.01).contains(&total);
-    let equal_weight = 1.0 / count as f64;
-    let mut cumulative = 0.0;
-    for i in 0..count {
-        let x = if equal { equal_weight } else { weight(i) };
-        let start = cumulative;
-        cumulative += x;
-        if n >= start && n < start + coverage * x {
-            return Some(i);
-        }
-    }
-    None
+    ranges(count, coverage, weight).position(|(start, end)| n >= start && n < end)
 }
 
 /// `n` equal weights of `1 / n`; empty for `n <= 0` (GrowthBook's `getEqualWeights`).
@@ -100,30 +76,26 @@ pub fn equal_weights(n: i64) -> Vec<f64> {
 /// when they do not sum to 1 within 0.01: a misconfigured experiment then
 /// still splits traffic evenly instead of leaving gaps or overlaps.
 pub fn bucket_ranges(num_variations: usize, coverage: f64, weights: Option<&[f64]>) -> Vec<(f64, f64)> {
+    match weights {
+        Some(w) if w.len() == num_variations => ranges(num_variations, coverage, |i| w[i]).collect(),
+        _ => ranges(num_variations, coverage, |_| 1.0 / num_variations as f64).collect(),
+    }
+}
+
+/// The ranges of [`bucket_ranges`] one at a time, for `count` weights
+/// `weight(i)` (equal weights when they do not sum to 1 within 0.01).
+fn ranges(count: usize, coverage: f64, weight: impl Fn(usize) -> f64) -> impl Iterator<Item = (f64, f64)> {
     // `NaN` passes through `clamp` as it passes through the SDK's comparisons.
     let coverage = coverage.clamp(0.0, 1.0);
-    let equal;
-    let mut w: &[f64] = match weights {
-        Some(w) if w.len() == num_variations => w,
-        _ => {
-            equal = equal_weights(num_variations as i64);
-            &equal
-        }
-    };
-    let total: f64 = w.iter().fold(0.0, |sum, x| sum + x);
-    let equal2;
-    if !(0.99..=1.01).contains(&total) {
-        equal2 = equal_weights(num_variations as i64);
-        w = &equal2;
-    }
+    let total = (0..count).fold(0.0, |sum, i| sum + weight(i));
+    let equal = !(0.99..=1.01).contains(&total);
     let mut cumulative = 0.0;
-    w.iter()
-        .map(|&x| {
-            let start = cumulative;
-            cumulative += x;
-            (start, start + coverage * x)
-        })
-        .collect()
+    (0..count).map(move |i| {
+        let x = if equal { 1.0 / count as f64 } else { weight(i) };
+        let start = cumulative;
+        cumulative += x;
+        (start, start + coverage * x)
+    })
 }
 
 /// The index of the range that contains `n` (`start <= n < end`), or `None`

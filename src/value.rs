@@ -209,8 +209,14 @@ pub fn push_int(n: i64, out: &mut String) {
 }
 
 /// Writes an unsigned integer in decimal.
-pub fn push_uint(mut n: u64, out: &mut String) {
-    let mut buf = [0u8; 40];
+pub fn push_uint(n: u64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    out.extend(decimal_digits(n, &mut buf).iter().map(|&b| char::from(b)));
+}
+
+/// The decimal ASCII digits of `n`, written at the end of `buf` (20 digits
+/// hold any `u64`): no allocation, no `core::fmt`.
+pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -220,7 +226,7 @@ pub fn push_uint(mut n: u64, out: &mut String) {
             break;
         }
     }
-    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+    &buf[i..]
 }
 
 /// Writes an integer zero-padded to `width` characters, sign included

@@ -29,7 +29,7 @@
 // process, a proxy workerd and the worker's workerd) share the machine's
 // CPUs, so absolute numbers are far below production; compare the rows.
 import { spawn, execFileSync } from "node:child_process";
-import { createServer } from "node:net";
+import { startWorker as startWrangler } from "../../tests/edge/wrangler.mjs";
 import http from "node:http";
 import fs from "node:fs";
 import os from "node:os";
@@ -93,21 +93,10 @@ function stopChild(child) {
     setTimeout(() => { if (child.exitCode === null) child.kill("SIGKILL"); }, 5000).unref();
   });
 }
-const stopAll = () => Promise.all(children.map(stopChild));
+const stops = []; // the workers'
+const stopAll = () => Promise.all([...children.map(stopChild), ...stops.map((stop) => stop())]);
 process.on("SIGINT", () => { stopAll().then(() => process.exit(130)); });
 process.on("SIGTERM", () => { stopAll().then(() => process.exit(143)); });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startOrigin() {
   const child = spawn(process.execPath, [path.join(here, "origin.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
@@ -120,34 +109,12 @@ async function startOrigin() {
 }
 
 async function startWorker(worker, origin) {
-  const port = await freePort();
-  const wargs = ["dev", "--config", path.join(here, worker.config), "--port", String(port), "--ip", "127.0.0.1",
-    "--var", `ORIGIN:${origin}`, "--show-interactive-dev-session=false", "--log-level", "warn"];
-  for (const [k, v] of Object.entries(worker.vars)) wargs.push("--var", `${k}:${v}`);
-  const child = spawn(path.join(root, "node_modules/.bin/wrangler"), wargs, {
-    cwd: here,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
+  const w = await startWrangler({
+    config: path.join(here, worker.config), cwd: here, vars: { ORIGIN: origin, ...worker.vars },
+    readyPath: "/", logLevel: "warn", timeoutMs: 120_000, name: `wrangler (${worker.id})`,
   });
-  children.push(child);
-  let output = "";
-  child.stdout.on("data", (d) => { output += d; });
-  child.stderr.on("data", (d) => { output += d; });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler (${worker.id}) exited early:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`wrangler (${worker.id}) not ready within 120 s:\n${output}`);
-    try {
-      const res = await fetch(`${url}/`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  return { ...worker, url, child, output: () => output, agent: new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
+  stops.push(w.stop);
+  return { ...worker, url: w.url, child: w.child, output: w.logs, agent: new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
 }
 
 // ------------------------------------------------------------ CPU of workerd

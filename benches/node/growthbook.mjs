@@ -13,7 +13,7 @@
 //   debug report, JSON both ways.
 // Reported per decision (one visitor x one experiment) and per visitor.
 import { GrowthBook } from "@growthbook/growthbook";
-import { EXPERIMENTS, visitors, tailorEngine, facts, NOW } from "../../tests/node/growthbook-fixtures.mjs";
+import { EXPERIMENTS, visitors, tailorEngine, facts, NOW, growthbookExperiment } from "../../tests/node/growthbook-fixtures.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -25,7 +25,7 @@ const people = visitors(N);
 const engine = await tailorEngine(EXPERIMENTS);
 const inputs = people.map(facts);
 const gb = new GrowthBook({ attributes: {} });
-const runs = EXPERIMENTS.map((e) => ({ key: e.key, variations: e.weights.map((_, i) => i), weights: e.weights, coverage: e.coverage, condition: e.condition, seed: e.seed, hashVersion: 2, hashAttribute: "id" }));
+const runs = EXPERIMENTS.map(growthbookExperiment);
 
 function growthbook() {
   let n = 0;

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const CORPUS = process.env.BENCH_CORPUS || "/work/shared/corpus/bench";
+export const CORPUS = process.env.BENCH_CORPUS || path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/corpus/bench");
 export const PAGES = ["cloudflare.com.html", "ecma402-spec.html", "html-parsing-spec.html"];
 
 /** Starts the origin; resolves to { url, pages: Map(path -> Buffer), close() }. */

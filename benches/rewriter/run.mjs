@@ -22,7 +22,7 @@
 //    without lol_html, like the engine), and lol_html's own speed in V8,
 // 6. prints the tables and writes RESULTS.md beside this file.
 import { spawn, execFileSync, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
+import { startWorker as startWrangler, freePort } from "../../tests/edge/wrangler.mjs";
 import http from "node:http";
 import fs from "node:fs";
 import os from "node:os";
@@ -34,7 +34,7 @@ import { performance } from "node:perf_hooks";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 const PAGES = ["cloudflare.com.html", "ecma402-spec.html", "html-parsing-spec.html"];
-const CORPUS = process.env.BENCH_CORPUS || "/work/shared/corpus/bench";
+const CORPUS = process.env.BENCH_CORPUS || path.join(root, "../shared/corpus/bench");
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -80,22 +80,11 @@ function stopChild(child) {
     setTimeout(() => { if (child.exitCode === null) child.kill("SIGKILL"); }, 5000).unref();
   });
 }
+const stops = []; // the workers'
 async function stopAll() {
-  await Promise.all(children.map(stopChild));
+  await Promise.all([...children.map(stopChild), ...stops.map((stop) => stop())]);
 }
 process.on("SIGINT", () => { stopAll().then(() => process.exit(130)); });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** origin.mjs in its own process, so it does not share the load generator's event loop. */
 async function startOrigin() {
@@ -109,33 +98,12 @@ async function startOrigin() {
 }
 
 async function startWorker(worker, origin) {
-  const port = await freePort();
-  const cmd = path.join(root, "node_modules/.bin/wrangler");
-  const wargs = ["dev", "--config", path.join(here, worker.config), "--port", String(port), "--ip", "127.0.0.1",
-    "--var", `ORIGIN:${origin}`, "--show-interactive-dev-session=false", "--log-level", "warn"];
-  const child = track(spawn(cmd, wargs, {
-    cwd: here,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  }));
-  let output = "";
-  child.stdout.on("data", (d) => { output += d; });
-  child.stderr.on("data", (d) => { output += d; });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler (${worker.id}) exited early:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`wrangler (${worker.id}) not ready within 120 s:\n${output}`);
-    try {
-      const res = await fetch(`${url}/${PAGES[0]}`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  return { ...worker, url, child, output: () => output, agent: new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
+  const w = await startWrangler({
+    config: path.join(here, worker.config), cwd: here, vars: { ORIGIN: origin },
+    readyPath: `/${PAGES[0]}`, logLevel: "warn", timeoutMs: 120_000, name: `wrangler (${worker.id})`,
+  });
+  stops.push(w.stop);
+  return { ...worker, url: w.url, child: w.child, output: w.logs, agent: new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -71,7 +71,9 @@ async function run(o) {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     // Previews live in the QA engine and the QA script (badge, debug panel,
     // signature check): ordinary visitors never download that code.
-    const preview = !!session() && !!o.qaUrl;
+    // The preview asked for at load (it also starts or ends the session cookie).
+    const asked = session();
+    const preview = !!asked && !!o.qaUrl;
     const [module, g, side] = await Promise.all([
       compile(preview ? o.qaUrl : o.wasmUrl),
       state && state.geo
@@ -99,11 +101,11 @@ async function run(o) {
     // The worker verified the preview of this page load (in signed mode the
     // browser cannot: it has no key); that preview, and only that one, is
     // trusted for the rest of the page's life (SPA navigations).
-    if (state && state.qa === true) trusted = session();
+    if (state && state.qa === true) trusted = asked;
     // Without the worker's verdict, a link signed for the browser (Ed25519,
     // checked against the public key built into the wasm) is trusted too.
     const pk = WebAssembly.Module.customSections(module, "tailor.preview_key")[0];
-    if (!trusted && pk && qaSide) trusted = await qaSide.verify(session(), pk);
+    if (!trusted && pk && qaSide) trusted = await qaSide.verify(asked, pk);
     if (adopting) await new Promise((r) => (D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", r) : r()));
     decide();
   } catch (e) {

@@ -1,4 +1,4 @@
-// The script tag on real-world pages (/work/shared/corpus/pages, served from
+// The script tag on real-world pages (../shared/corpus/pages, served from
 // memory, every request off 127.0.0.1 blocked): with a ruleset that changes
 // elements every chosen page has, the changes land and the script causes no
 // page error that the page does not also have without it.
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startServer, launch, root, DESKTOP } from "./server.mjs";
 
-const CORPUS = "/work/shared/corpus/pages";
+const CORPUS = path.join(root, "../shared/corpus/pages");
 // Big script-heavy news and blog pages, small edge cases (RTL, <base href>,
 // a CSP meta tag, hidden nodes), all with a <title> and an <h1>.
 const PAGES = [

@@ -10,7 +10,7 @@ import path from "node:path";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -22,14 +22,21 @@ function freePort() {
   });
 }
 
-/** Starts wrangler dev; resolves to { url, stop, logs() }. */
-export async function startWorker({ vars = {}, config = "tests/edge/wrangler.test.toml" } = {}) {
+/**
+ * Starts wrangler dev; resolves to { url, stop, logs(), child }. The tests
+ * use the defaults; the benchmarks (benches/load, benches/rewriter) run their
+ * own configs from their folder and wait for one of their pages.
+ */
+export async function startWorker({
+  vars = {}, config = "tests/edge/wrangler.test.toml", cwd = root, readyPath = "/data/products.json",
+  logLevel = "log", timeoutMs = 90_000, name = "wrangler",
+} = {}) {
   const port = await freePort();
   const args = ["dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1",
-    "--show-interactive-dev-session=false", "--log-level", "log"];
+    "--show-interactive-dev-session=false", "--log-level", logLevel];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(path.join(root, "node_modules/.bin/wrangler"), args, {
-    cwd: root,
+    cwd,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -37,15 +44,21 @@ export async function startWorker({ vars = {}, config = "tests/edge/wrangler.tes
   child.stdout.on("data", (d) => { output += d; });
   child.stderr.on("data", (d) => { output += d; });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
+  const stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+    setTimeout(() => { if (child.exitCode === null) child.kill("SIGKILL"); }, 5000).unref();
+  });
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`wrangler did not become ready within 90 s:\n${output}`);
+      throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s:\n${output}`);
     }
     try {
-      const res = await fetch(`${url}/data/products.json`);
+      const res = await fetch(url + readyPath);
       await res.arrayBuffer();
       if (res.ok) break;
     } catch {
@@ -53,13 +66,7 @@ export async function startWorker({ vars = {}, config = "tests/edge/wrangler.tes
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const stop = () => new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-  });
-  return { url, stop, logs: () => output };
+  return { url, stop, logs: () => output, child };
 }
 
 /** GrowthBook's hash v2 (FNV-1a 32), written independently of the engine. */

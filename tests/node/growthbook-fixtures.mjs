@@ -72,6 +72,11 @@ export async function tailorEngine(experiments) {
   }
 }
 
+/** `e` as the experiment GrowthBook's `run` takes (variations are indices). */
+export function growthbookExperiment(e) {
+  return { key: e.key, variations: e.weights.map((_, i) => i), weights: e.weights, coverage: e.coverage, condition: e.condition, seed: e.seed, hashVersion: 2, hashAttribute: "id" };
+}
+
 /** The time of the facts (ms), for schedules. */
 export const NOW = 1795431600000;
 

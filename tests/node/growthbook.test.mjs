@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GrowthBook } from "@growthbook/growthbook";
-import { EXPERIMENTS, visitors, tailorEngine, facts, NOW } from "./growthbook-fixtures.mjs";
+import { EXPERIMENTS, visitors, tailorEngine, facts, NOW, growthbookExperiment } from "./growthbook-fixtures.mjs";
 
 test("tailor picks the same variant as GrowthBook for 10,000 visitors", async () => {
   const engine = await tailorEngine(EXPERIMENTS);
@@ -17,7 +17,7 @@ test("tailor picks the same variant as GrowthBook for 10,000 visitors", async ()
     const ours = JSON.parse(engine.decide_json(facts(a)));
     assert.equal(ours.error, undefined, ours.error);
     for (const e of EXPERIMENTS) {
-      const r = gb.run({ key: e.key, variations: e.weights.map((_, i) => i), weights: e.weights, coverage: e.coverage, condition: e.condition, seed: e.seed, hashVersion: 2, hashAttribute: "id" });
+      const r = gb.run(growthbookExperiment(e));
       const theirs = r.inExperiment ? `v${r.variationId}` : null;
       const d = ours.decisions.find((x) => x.campaign === e.key && x.via === "bucket");
       const mine = d ? d.variant : null;
@@ -41,7 +41,7 @@ test("evaluate (attributes in, variant indices out) picks the same variants as G
     const ours = engine.evaluate(JSON.stringify(a), NOW);
     assert.equal(ours.length, EXPERIMENTS.length);
     EXPERIMENTS.forEach((e, i) => {
-      const r = gb.run({ key: e.key, variations: e.weights.map((_, i) => i), weights: e.weights, coverage: e.coverage, condition: e.condition, seed: e.seed, hashVersion: 2, hashAttribute: "id" });
+      const r = gb.run(growthbookExperiment(e));
       const theirs = r.inExperiment ? r.variationId : -1;
       if (theirs !== ours[i]) mismatches.push(`${e.key} ${JSON.stringify(a)}: GrowthBook ${theirs}, tailor ${ours[i]}`);
       if (theirs >= 0) inExperiment++;
