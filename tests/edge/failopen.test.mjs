@@ -223,7 +223,9 @@ test("64 KB cookies, User-Agents, Accept-Language and query strings get a sane a
     ["malformed cookie", { cookie: big("=;=;;tailor_id=<script>;\u00ff") }, "/shop/"],
   ];
   for (const [what, headers, pathname] of cases) {
-    const res = await fetch(worker.url + pathname, { headers: { ...VISITOR, ...headers } });
+    // Bounded, and with the worker's log on failure (a hang here once went unexplained).
+    const res = await fetch(worker.url + pathname, { headers: { ...VISITOR, ...headers }, signal: AbortSignal.timeout(60_000) })
+      .catch((e) => assert.fail(`${what}: ${e.message}\n--- worker log (tail)\n${worker.logs().slice(-4000)}`));
     const body = await res.text();
     assert.ok(res.status === 200 || res.status === 431, `${what}: ${res.status}`);
     if (res.status === 200) {
