@@ -34,7 +34,7 @@ pub fn load(rules: &[u8]) -> Option<String> {
             RULES.with(|r| *r.borrow_mut() = Some(decoded));
             None
         }
-        Err(err) => Some(err.to_string()),
+        Err(err) => Some(err.message()),
     }
 }
 
@@ -55,7 +55,7 @@ pub fn decide_json(facts_json: &str) -> String {
         let Some(rules) = rules.as_ref() else { return error("no ruleset loaded") };
         let input = match json::parse(facts_json) {
             Ok(v) => v,
-            Err(e) => return error(&e.to_string()),
+            Err(e) => return error(&e.message()),
         };
         let mut facts = facts_from(&input);
         let (preview, notes) = preview_of(rules, &input, &mut facts);
@@ -124,31 +124,72 @@ fn decide_for(rules: &Ruleset, ctx: &Context, preview: &preview::Preview) -> cra
     decide_without_reasons(rules, ctx, &preview.overrides)
 }
 
+/// What one `evaluate` call leaves for the next, so that deciding for one
+/// visitor after another allocates nothing once the buffers have grown: the
+/// attributes (see [`crate::wire`]) and the visitor id and path strings.
+struct Scratch {
+    attributes: Value,
+    visitor_id: String,
+    path: String,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch { attributes: Value::Null, visitor_id: String::new(), path: String::new() })
+    };
+}
+
 /// GrowthBook-style evaluation for an app that has its own attributes (a
-/// single-page app, a server render in node): `attributes_json` is the
+/// single-page app, a server render in node): `attributes` is the
 /// attributes object conditions see (`id` is the visitor id A/B tests hash,
-/// `path` the page for `pages`), `now_ms` the time for schedules. Returns
-/// the variant index of every campaign in ruleset order, `-1` where none
-/// applies; [`campaigns_json`] names them. The same decision as
-/// [`decide_json`] for the same attributes, without reasons, plan or JSON
-/// out: this is the path to call once per visitor and render.
+/// `path` the page for `pages`) in the binary form of [`crate::wire`], as
+/// `pkg-template/src/attributes.js` writes it; `now_ms` the time for
+/// schedules. Returns the variant index of every campaign in ruleset order,
+/// `-1` where none applies; [`campaigns_json`] names them. The same decision
+/// as [`decide_json`] for the same attributes, without reasons, plan or JSON:
+/// this is the path to call once per visitor and render.
 #[wasm_bindgen]
-pub fn evaluate(attributes_json: &str, now_ms: f64) -> Vec<i32> {
+#[cfg_attr(tailor_nightly, optimize(speed))]
+pub fn evaluate(attributes: &[u8], now_ms: f64) -> Vec<i32> {
     RULES.with(|r| {
         let rules = r.borrow();
-        let (Some(rules), Ok(attributes)) = (rules.as_ref(), json::parse(attributes_json)) else { return Vec::new() };
-        let now = (now_ms / 1000.0).floor() as i64;
-        let needs_clock = rules.campaigns.iter().any(|c| c.schedule.hours.is_some() || c.schedule.days != 0);
-        let ctx = Context {
-            visitor_id: attributes.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_string),
-            visitor_id_is_new: false,
-            path: attributes.get("path").and_then(Value::as_str).unwrap_or("/").to_string(),
-            identifiers_allowed: true,
-            now,
-            site_time: if needs_clock { crate::time::ZoneClock::local_time(&IntlClock, &rules.site.timezone, now) } else { None },
-            attributes,
-        };
-        crate::decide::variants(rules, &ctx).into_iter().map(|v| v.map_or(-1, |v| v as i32)).collect()
+        let Some(rules) = rules.as_ref() else { return Vec::new() };
+        SCRATCH.with(|scratch| {
+            let Ok(mut scratch) = scratch.try_borrow_mut() else { return Vec::new() };
+            let scratch = &mut *scratch;
+            if !crate::wire::decode_into(attributes, &mut scratch.attributes) {
+                return Vec::new();
+            }
+            let now = (now_ms / 1000.0).floor() as i64;
+            let needs_clock = rules.campaigns.iter().any(|c| c.schedule.hours.is_some() || c.schedule.days != 0);
+            let attributes = std::mem::take(&mut scratch.attributes);
+            let visitor_id = attributes.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(|id| {
+                let mut owned = std::mem::take(&mut scratch.visitor_id);
+                owned.clear();
+                owned.push_str(id);
+                owned
+            });
+            let mut path = std::mem::take(&mut scratch.path);
+            path.clear();
+            path.push_str(attributes.get("path").and_then(Value::as_str).unwrap_or("/"));
+            let ctx = Context {
+                visitor_id,
+                visitor_id_is_new: false,
+                path,
+                identifiers_allowed: true,
+                now,
+                site_time: if needs_clock { crate::time::ZoneClock::local_time(&IntlClock, &rules.site.timezone, now) } else { None },
+                attributes,
+            };
+            let mut out = vec![-1; rules.campaigns.len()];
+            crate::decide::for_each_variant(rules, &ctx, |campaign, variant| out[campaign] = variant as i32);
+            scratch.attributes = ctx.attributes;
+            scratch.path = ctx.path;
+            if let Some(id) = ctx.visitor_id {
+                scratch.visitor_id = id;
+            }
+            out
+        })
     })
 }
 

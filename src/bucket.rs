@@ -21,14 +21,30 @@ const FNV_OFFSET: u32 = 0x811c_9dc5;
 
 /// FNV-1a continued over `s` from state `h`: hashing `a` then `b` this way
 /// equals hashing `a + b`, without building the concatenation.
-fn fnv32a_continue(mut h: u32, s: &str) -> u32 {
+#[inline(always)]
+#[cfg_attr(tailor_nightly, optimize(speed))]
+fn fnv32a_continue(h: u32, s: &str) -> u32 {
     // ASCII (nearly every id and seed) is one UTF-16 unit per byte.
     if s.is_ascii() {
-        return s.bytes().fold(h, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        return fnv32a_bytes(h, s.as_bytes());
     }
+    let mut h = h;
     for unit in s.encode_utf16() {
         h ^= u32::from(unit);
         h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// FNV-1a over bytes. An index loop rather than an iterator: the browser
+/// engine is built for size, where an iterator's `next` stays a call per byte.
+#[inline(always)]
+#[cfg_attr(tailor_nightly, optimize(speed))]
+fn fnv32a_bytes(mut h: u32, bytes: &[u8]) -> u32 {
+    let mut i = 0;
+    while i < bytes.len() {
+        h = (h ^ u32::from(bytes[i])).wrapping_mul(0x0100_0193);
+        i += 1;
     }
     h
 }
@@ -40,6 +56,7 @@ fn fnv32a_continue(mut h: u32, s: &str) -> u32 {
 /// algorithm kept for old experiments; version 2 hashes the decimal string of
 /// the first hash again, which removes the bias, and has 4 decimals. Nothing
 /// is allocated: this runs for every A/B test on every request.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
     match version {
         1 => Some(f64::from(fnv32a_continue(fnv32a_continue(FNV_OFFSET, value), seed) % 1000) / 1000.0),
@@ -47,7 +64,7 @@ pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
             let first = fnv32a_continue(fnv32a_continue(FNV_OFFSET, seed), value);
             // The decimal digits of `first`, hashed again.
             let mut buf = [0u8; 20];
-            let second = crate::value::decimal_digits(first.into(), &mut buf).iter().fold(FNV_OFFSET, |h, &d| (h ^ u32::from(d)).wrapping_mul(0x0100_0193));
+            let second = fnv32a_bytes(FNV_OFFSET, crate::value::decimal_digits(first.into(), &mut buf));
             Some(f64::from(second % 10000) / 10000.0)
         }
         _ => None,
@@ -56,6 +73,7 @@ pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
 
 /// [`choose_variation`] over [`bucket_ranges`] for `count` variations with
 /// weights `weight(i)`, without allocating either.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 pub fn choose_weighted(n: f64, count: usize, coverage: f64, weight: impl Fn(usize) -> f64) -> Option<usize> {
     ranges(count, coverage, weight).position(|(start, end)| n >= start && n < end)
 }
@@ -84,6 +102,7 @@ pub fn bucket_ranges(num_variations: usize, coverage: f64, weights: Option<&[f64
 
 /// The ranges of [`bucket_ranges`] one at a time, for `count` weights
 /// `weight(i)` (equal weights when they do not sum to 1 within 0.01).
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn ranges(count: usize, coverage: f64, weight: impl Fn(usize) -> f64) -> impl Iterator<Item = (f64, f64)> {
     // `NaN` passes through `clamp` as it passes through the SDK's comparisons.
     let coverage = coverage.clamp(0.0, 1.0);

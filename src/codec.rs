@@ -37,19 +37,34 @@ pub enum DecodeError {
     Invalid { offset: usize, what: &'static str },
 }
 
+impl DecodeError {
+    /// The message, built without `core::fmt`: the browser engine returns it
+    /// from `load`, and formatting machinery would cost every visitor's
+    /// download about a kilobyte.
+    pub fn message(&self) -> String {
+        let number = |text: &str, n: usize, rest: &str| {
+            let mut out = String::from(text);
+            crate::value::push_uint(n as u64, &mut out);
+            out.push_str(rest);
+            out
+        };
+        match self {
+            DecodeError::TooShort => "ruleset is shorter than its header".into(),
+            DecodeError::BadMagic => "not a tailor ruleset (bad magic)".into(),
+            DecodeError::UnsupportedVersion(v) => number("ruleset format version ", *v as usize, " is not supported by this engine"),
+            DecodeError::LengthMismatch { declared, actual } => {
+                number(&number("ruleset body is ", *actual, " bytes, header says "), *declared, "")
+            }
+            DecodeError::ChecksumMismatch => "ruleset checksum mismatch (corrupted)".into(),
+            DecodeError::Truncated { offset } => number("ruleset truncated at byte ", *offset, ""),
+            DecodeError::Invalid { offset, what } => number("invalid ruleset at byte ", *offset, &[": ", what].concat()),
+        }
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::TooShort => f.write_str("ruleset is shorter than its header"),
-            DecodeError::BadMagic => f.write_str("not a tailor ruleset (bad magic)"),
-            DecodeError::UnsupportedVersion(v) => write!(f, "ruleset format version {v} is not supported by this engine"),
-            DecodeError::LengthMismatch { declared, actual } => {
-                write!(f, "ruleset body is {actual} bytes, header says {declared}")
-            }
-            DecodeError::ChecksumMismatch => f.write_str("ruleset checksum mismatch (corrupted)"),
-            DecodeError::Truncated { offset } => write!(f, "ruleset truncated at byte {offset}"),
-            DecodeError::Invalid { offset, what } => write!(f, "invalid ruleset at byte {offset}: {what}"),
-        }
+        f.write_str(&self.message())
     }
 }
 

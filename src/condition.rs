@@ -502,6 +502,7 @@ impl Condition {
     }
 
     /// GrowthBook's `evalCondition(attributes, condition, savedGroups)`.
+    #[cfg_attr(tailor_nightly, optimize(speed))]
     pub fn eval(&self, attributes: &Value, saved_groups: &SavedGroups) -> bool {
         eval_doc(&self.doc, attributes, Ctx { groups: saved_groups, visited: None })
     }
@@ -791,15 +792,18 @@ const LEAN: bool = cfg!(all(target_arch = "wasm32", feature = "browser", not(fea
 
 static NULL: Value = Value::Null;
 
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn eval_doc(doc: &Doc, obj: &Value, g: Ctx<'_>) -> bool {
     doc.0.iter().all(|c| eval_clause(c, obj, g))
 }
 
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn eval_or(docs: &[Doc], obj: &Value, g: Ctx<'_>) -> bool {
     // An empty `$or` is true (and an empty `$nor` therefore false).
     docs.is_empty() || docs.iter().any(|d| eval_doc(d, obj, g))
 }
 
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn eval_clause(clause: &Clause, obj: &Value, g: Ctx<'_>) -> bool {
     match clause {
         Clause::And(docs) => docs.iter().all(|d| eval_doc(d, obj, g)),
@@ -815,6 +819,7 @@ fn eval_clause(clause: &Clause, obj: &Value, g: Ctx<'_>) -> bool {
 }
 
 /// GrowthBook's `evalSavedGroup`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn eval_saved_group(r: &GroupRef, obj: &Value, g: Ctx<'_>) -> bool {
     let override_key = match &r.attribute_key {
         Some(Some(key)) => Some(&**key),
@@ -842,6 +847,7 @@ fn eval_saved_group(r: &GroupRef, obj: &Value, g: Ctx<'_>) -> bool {
 
 /// GrowthBook's `getPath`: each part must be a property of an object or an
 /// array (`"0" in [..]`, `"length" in [..]`); anything else is `null`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn resolve<'a>(root: &'a Value, path: &str) -> Option<Cow<'a, Value>> {
     // Most paths are a single key (checked at parse time would save the scan,
     // but a short memchr is cheap).
@@ -873,6 +879,7 @@ fn resolve<'a>(root: &'a Value, path: &str) -> Option<Cow<'a, Value>> {
 }
 
 /// `key` as a JavaScript array index (canonical decimal below 2^32 - 1).
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn array_index(key: &str) -> Option<usize> {
     let b = key.as_bytes();
     if b.is_empty() || b.len() > 10 || (b.len() > 1 && b[0] == b'0') || !b.iter().all(u8::is_ascii_digit) {
@@ -895,6 +902,7 @@ fn js_key_order(entries: &[(String, Value)]) -> Vec<usize> {
     order
 }
 
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn eval_test(test: &Test, v: &Value, g: Ctx<'_>, fold: bool) -> bool {
     match test {
         Test::Str(s) if fold => lower_eq(&js_string(v), s),
@@ -907,6 +915,7 @@ fn eval_test(test: &Test, v: &Value, g: Ctx<'_>, fold: bool) -> bool {
     }
 }
 
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn eval_op(op: &Op, v: &Value, g: Ctx<'_>) -> bool {
     match op {
         Op::Eq(e) => strict_eq(v, e),
@@ -961,6 +970,7 @@ fn eval_op(op: &Op, v: &Value, g: Ctx<'_>) -> bool {
 /// GrowthBook's `isIn`: an intersection when the attribute is an array.
 /// Plain membership is `Array.prototype.includes` (SameValueZero); the
 /// case-insensitive variant compares with `===` after `caseFold`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn is_in(v: &Value, list: &[Value], fold: bool) -> bool {
     let member = |x: &Value| {
         if fold {
@@ -979,6 +989,7 @@ fn is_in(v: &Value, list: &[Value], fold: bool) -> bool {
 }
 
 /// Whether `a.toLowerCase() === lower` (`lower` is already lower-cased).
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn lower_eq(a: &str, lower: &str) -> bool {
     if a.is_ascii() {
         a.len() == lower.len() && a.bytes().zip(lower.bytes()).all(|(x, y)| x.to_ascii_lowercase() == y)
@@ -988,6 +999,7 @@ fn lower_eq(a: &str, lower: &str) -> bool {
 }
 
 /// JavaScript's `===` on JSON values: arrays and objects are distinct objects.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn strict_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
@@ -999,6 +1011,7 @@ fn strict_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// `Array.prototype.includes` equality: `===` except that `NaN` equals `NaN`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn same_value_zero(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || (x.is_nan() && y.is_nan()),
@@ -1007,6 +1020,7 @@ fn same_value_zero(a: &Value, b: &Value) -> bool {
 }
 
 /// `JSON.stringify(a) === JSON.stringify(b)` without building the strings.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn json_eq(a: &Value, b: &Value) -> bool {
     let json_null = |v: &Value| matches!(v, Value::Null) || matches!(v, Value::Number(n) if !n.is_finite());
     match (a, b) {
@@ -1025,6 +1039,7 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// JavaScript's `!!v`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
@@ -1047,6 +1062,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 /// JavaScript's `String(v)`, borrowing when `v` is a string.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn js_string(v: &Value) -> Cow<'_, str> {
     match v {
         Value::String(s) => Cow::Borrowed(s),
@@ -1057,6 +1073,7 @@ fn js_string(v: &Value) -> Cow<'_, str> {
 }
 
 /// `ToPrimitive(v)` when it is a string (strings, arrays, objects), else `None`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn to_primitive(v: &Value) -> Option<Cow<'_, str>> {
     match v {
         Value::String(_) | Value::Array(_) | Value::Object(_) => Some(js_string(v)),
@@ -1065,6 +1082,7 @@ fn to_primitive(v: &Value) -> Option<Cow<'_, str>> {
 }
 
 /// JavaScript's `ToNumber(v)` (what `v * 1` computes).
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn to_number(v: &Value) -> f64 {
     match v {
         Value::Null => 0.0,
@@ -1079,6 +1097,7 @@ fn to_number(v: &Value) -> f64 {
 /// JavaScript's `a < b` family: strings compare by UTF-16 code units when
 /// both sides are strings after `ToPrimitive`, otherwise both become numbers
 /// (`None` when one is `NaN`, which makes every comparison false).
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn js_compare(v: &Value, p: &Prim) -> Option<Ordering> {
     match (to_primitive(v), p) {
         (Some(a), Prim::Str(b, _)) => Some(utf16_cmp(&a, b)),
@@ -1090,6 +1109,7 @@ fn js_compare(v: &Value, p: &Prim) -> Option<Ordering> {
 
 /// String order of JavaScript (UTF-16 code units), which differs from
 /// Rust's code point order for characters above U+FFFF.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() {
         a.cmp(b)
@@ -1109,6 +1129,7 @@ pub(crate) fn is_js_space(c: char) -> bool {
 
 /// JavaScript's `StringToNumber`: trimmed decimal, `0x`/`0o`/`0b` integers,
 /// `Infinity`; an empty string is 0 and anything else `NaN`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 pub(crate) fn string_to_number(s: &str) -> f64 {
     let s = s.trim_matches(is_js_space);
     if s.is_empty() {
@@ -1146,6 +1167,7 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
 
 /// The input of `paddedVersionString`: numbers as their string, non-empty
 /// strings as they are, anything else `"0"`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn version_input(v: &Value) -> Cow<'_, str> {
     match v {
         Value::Number(_) => Cow::Owned(v.to_js_string()),
@@ -1158,6 +1180,7 @@ fn version_input(v: &Value) -> Cow<'_, str> {
 /// suffix, split on `.` and `-`, append `~` to a plain `x.y.z` (so it sorts
 /// after its pre-releases), left-pad numeric parts to 5 with spaces and join
 /// with `-`. Versions then compare as plain strings.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn padded_version(input: &str) -> String {
     let s = strip_version(input);
     let mut out = String::with_capacity(s.len() + 16);
@@ -1180,6 +1203,7 @@ fn padded_version(input: &str) -> String {
 
 /// `.replace(/(^v|\+.*$)/g, "")`: `.` does not cross line terminators, so
 /// the build suffix starts at the first `+` after the last of them.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn strip_version(input: &str) -> &str {
     let s = input.strip_prefix('v').unwrap_or(input);
     let tail = match s.rfind(['\n', '\r', '\u{2028}', '\u{2029}']) {
@@ -1195,6 +1219,7 @@ fn strip_version(input: &str) -> &str {
 /// Compares `paddedVersionString(input)` with an already padded version,
 /// in JavaScript's string order. Short ASCII versions (all real ones) are
 /// padded into a stack buffer.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn version_cmp(input: &str, expected: &str) -> Ordering {
     if input.len() > 32 || !input.is_ascii() || !expected.is_ascii() {
         return utf16_cmp(&padded_version(input), expected);

@@ -217,6 +217,7 @@ impl Context {
         }
     }
 
+    #[cfg_attr(tailor_nightly, optimize(speed))]
     pub fn device(&self) -> &str {
         self.attributes.get("device").and_then(Value::as_str).unwrap_or("desktop")
     }
@@ -245,7 +246,7 @@ impl<'a> ParsedUrl<'a> {
             Some((before, query)) => (before, query),
             None => (without_fragment, ""),
         };
-        let (host, path) = match before_query.split_once("://") {
+        let (host, path) = match crate::search::find(before_query, "://").map(|i| (&before_query[..i], &before_query[i + 3..])) {
             Some((_, rest)) => match rest.find('/') {
                 Some(slash) => (&rest[..slash], &rest[slash..]),
                 None => (rest, "/"),
@@ -253,8 +254,14 @@ impl<'a> ParsedUrl<'a> {
             None => ("", before_query),
         };
         // Strip credentials and port: `host` is the hostname, as `location.hostname`.
-        let host = host.rsplit('@').next().unwrap_or(host);
-        let host = match host.rfind(':') {
+        // (Byte searches: `rsplit`/`rfind` with a char bring a reverse
+        // char searcher into the browser engine for one ASCII byte.)
+        let last = |byte: u8, s: &str| s.as_bytes().iter().rposition(|&b| b == byte);
+        let host = match last(b'@', host) {
+            Some(at) => &host[at + 1..],
+            None => host,
+        };
+        let host = match last(b':', host) {
             Some(colon) if !host.ends_with(']') => &host[..colon],
             _ => host,
         };

@@ -97,14 +97,21 @@ pub fn decide_without_reasons(rules: &Ruleset, ctx: &Context, overrides: &Overri
 /// order: the same decision as [`decide`] without the reasons, for callers
 /// that evaluate many contexts (the browser's `evaluate`).
 pub fn variants(rules: &Ruleset, ctx: &Context) -> Vec<Option<usize>> {
-    decide_impl::<false>(rules, ctx, &Overrides::default())
-        .outcomes
-        .into_iter()
-        .map(|o| match o {
-            Outcome::Assigned(a) => Some(a.variant),
-            Outcome::Skipped(_) => None,
-        })
-        .collect()
+    let mut out = vec![None; rules.campaigns.len()];
+    for_each_variant(rules, ctx, |campaign, variant| out[campaign] = Some(variant));
+    out
+}
+
+/// Calls `assigned(campaign index, variant index)` for every campaign that
+/// applies: [`variants`] without building anything, so that deciding for one
+/// more visitor allocates nothing beyond the context.
+#[cfg_attr(tailor_nightly, optimize(speed))]
+pub fn for_each_variant(rules: &Ruleset, ctx: &Context, mut assigned: impl FnMut(usize, usize)) {
+    decide_each::<false>(rules, ctx, &Overrides::default(), &mut |index, outcome| {
+        if let Outcome::Assigned(a) = outcome {
+            assigned(index, a.variant);
+        }
+    });
 }
 
 /// `EXPLAIN`: whether skipped campaigns get the condition that failed.
@@ -113,14 +120,31 @@ pub fn variants(rules: &Ruleset, ctx: &Context) -> Vec<Option<usize>> {
 /// lean browser engine) carry no code for it.
 fn decide_impl<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Decision {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; rules.campaigns.len()];
+    decide_each::<EXPLAIN>(rules, ctx, overrides, &mut |index, outcome| outcomes[index] = Some(outcome));
+    Decision { outcomes: outcomes.into_iter().map(|o| o.unwrap_or(Outcome::Skipped(Skip::Disabled))).collect() }
+}
+
+/// The decision loop: hands `record` the outcome of every campaign, highest
+/// priority first (the order groups are settled in). `record` is `dyn`:
+/// one copy of this loop in the browser engine, not one per caller.
+#[cfg_attr(tailor_nightly, optimize(speed))]
+fn decide_each<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &Overrides, record: &mut dyn FnMut(usize, Outcome)) {
+    let campaigns = &rules.campaigns;
     // Highest priority first; a stable sort keeps source order among equals.
-    let mut order: Vec<usize> = (0..rules.campaigns.len()).collect();
-    stable_sort_by_key(&mut order, |&i| std::cmp::Reverse(rules.campaigns[i].priority));
+    // Rule files rarely set priorities out of order, so the usual case
+    // walks the campaigns as they are, without an index to sort.
+    let in_order = campaigns.windows(2).all(|w| w[0].priority >= w[1].priority);
+    let mut order: Vec<usize> = Vec::new();
+    if !in_order {
+        order = (0..campaigns.len()).collect();
+        stable_sort_by_key(&mut order, |&i| std::cmp::Reverse(campaigns[i].priority));
+    }
     let mut groups_taken: Vec<(&str, usize)> = Vec::new();
     let is_bot = ctx.device() == "bot";
 
-    for index in order {
-        let campaign = &rules.campaigns[index];
+    for position in 0..campaigns.len() {
+        let index = if in_order { position } else { order[position] };
+        let campaign = &campaigns[index];
         let outcome = if let Some(&(_, variant)) = overrides.forced.iter().find(|(c, _)| *c == index) {
             // Forcing previews a variant outside its schedule and audience,
             // but only where the campaign runs: a forced redirect of
@@ -145,12 +169,12 @@ fn decide_impl<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &
                 groups_taken.push((group, index));
             }
         }
-        outcomes[index] = Some(outcome);
+        record(index, outcome);
     }
-    Decision { outcomes: outcomes.into_iter().map(|o| o.unwrap_or(Outcome::Skipped(Skip::Disabled))).collect() }
 }
 
 /// Whether the campaign runs on this page (`pages`, `exclude_pages`).
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn page_scope(campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     if !campaign.pages.is_empty() && !campaign.pages.iter().any(|g| g.matches(&ctx.path)) {
         return Err(Skip::PageNotMatched);
@@ -161,6 +185,7 @@ fn page_scope(campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     Ok(())
 }
 
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn eligibility<const EXPLAIN: bool>(rules: &Ruleset, campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     page_scope(campaign, ctx)?;
     check_schedule(&campaign.schedule, ctx.now, ctx.site_time)?;
@@ -185,6 +210,7 @@ fn eligibility<const EXPLAIN: bool>(rules: &Ruleset, campaign: &Campaign, ctx: &
 /// Checks absolute bounds on the instant and `days`/`hours` on the site's
 /// wall clock. A window like `22:00-02:00` wraps midnight; its early-morning
 /// part belongs to the day it started on, as a shop's "late night" offer would.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 pub fn check_schedule(schedule: &Schedule, now: i64, site_time: Option<LocalTime>) -> Result<(), Skip> {
     if let Some(start) = schedule.start.filter(|&start| now < start) {
         return Err(Skip::NotStarted { start });
@@ -213,6 +239,7 @@ pub fn check_schedule(schedule: &Schedule, now: i64, site_time: Option<LocalTime
     Ok(())
 }
 
+#[cfg_attr(tailor_nightly, optimize(speed))]
 fn assign(campaign: &Campaign, ctx: &Context, is_bot: bool) -> Outcome {
     match campaign.kind {
         CampaignKind::Personalization => Outcome::Assigned(Assignment { variant: 0, bucket: None, via: Via::Audience }),

@@ -12,9 +12,18 @@ pub struct JsonError {
     pub offset: usize,
 }
 
+impl JsonError {
+    /// The message without `core::fmt` (see `DecodeError::message`).
+    pub fn message(&self) -> String {
+        let mut out = String::from("invalid JSON at byte ");
+        crate::value::push_uint(self.offset as u64, &mut out);
+        out
+    }
+}
+
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid JSON at byte {}", self.offset)
+        f.write_str(&self.message())
     }
 }
 

@@ -43,12 +43,12 @@ impl Template {
         let mut parts = Vec::new();
         let mut rest = source;
         let mut offset = 0;
-        while let Some(open) = rest.find("{{") {
+        while let Some(open) = crate::search::find(rest, "{{") {
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_string()));
             }
             let after_open = &rest[open + 2..];
-            let close = after_open.find("}}").ok_or(TemplateError::Unclosed { offset: offset + open })?;
+            let close = crate::search::find(after_open, "}}").ok_or(TemplateError::Unclosed { offset: offset + open })?;
             let inner = &after_open[..close];
             let (path, fallback) = match inner.split_once('|') {
                 Some((path, fallback)) => (path.trim(), fallback.trim()),

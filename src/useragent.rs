@@ -13,6 +13,8 @@
 //! match inside a multi-byte UTF-8 sequence, nothing is sliced at a byte offset
 //! that could split a character, and nothing is allocated.
 
+use crate::search;
+
 /// The form factor a rule can target. `Bot` is a device class rather than a
 /// flag because crawlers must not be counted in experiments or shown
 /// visitor-specific variants, and a single attribute keeps rules simple.
@@ -152,7 +154,7 @@ pub fn is_bot(user_agent: &str) -> bool {
 }
 
 fn is_lower_bot(ua: &str) -> bool {
-    BOT_TOKENS.iter().any(|token| ua.contains(token)) || has_bot_word(ua.as_bytes())
+    BOT_TOKENS.iter().any(|token| search::contains(ua, token)) || has_bot_word(ua.as_bytes())
 }
 
 /// Looks for a word ending in "bot" (`Googlebot/2.1`, `AhrefsBot;`, `bot.html`)
@@ -175,14 +177,14 @@ fn has_bot_word(ua: &[u8]) -> bool {
 /// UAs also contain "Mobile"; explicit phone markers come before the Android
 /// rule because Opera Mini on Android omits "Mobile".
 fn device_from_ua(ua: &str) -> Device {
-    if ["ipad", "tablet", "kindle", "silk/", "playbook"].iter().any(|t| ua.contains(t)) {
+    if ["ipad", "tablet", "kindle", "silk/", "playbook"].iter().any(|t| search::contains(ua, t)) {
         Device::Tablet
-    } else if ["iphone", "ipod", "mobi", "windows phone", "opera mini", "blackberry", "bb10"].iter().any(|t| ua.contains(t)) {
+    } else if ["iphone", "ipod", "mobi", "windows phone", "opera mini", "blackberry", "bb10"].iter().any(|t| search::contains(ua, t)) {
         Device::Mobile
-    } else if ["android tv", "googletv", "smart-tv", "smarttv", "crkey", "bravia"].iter().any(|t| ua.contains(t)) {
+    } else if ["android tv", "googletv", "smart-tv", "smarttv", "crkey", "bravia"].iter().any(|t| search::contains(ua, t)) {
         // Android TVs lack "Mobile" like tablets do, but are big screens.
         Device::Desktop
-    } else if ua.contains("android") {
+    } else if search::contains(ua, "android") {
         // Android phones say "Mobile"; Android without it is a tablet build.
         Device::Tablet
     } else {
@@ -193,20 +195,20 @@ fn device_from_ua(ua: &str) -> Device {
 /// OS from the UA. Windows Phone says "Android" and "iPhone" for compatibility,
 /// iOS says "Mac OS X", Android and ChromeOS say "Linux": hence the order.
 fn os_from_ua(ua: &str) -> Option<&'static str> {
-    if ua.contains("windows phone") {
+    if search::contains(ua, "windows phone") {
         Some("windows")
-    } else if ["iphone", "ipad", "ipod"].iter().any(|t| ua.contains(t)) {
+    } else if ["iphone", "ipad", "ipod"].iter().any(|t| search::contains(ua, t)) {
         Some("ios")
-    } else if ua.contains("android") {
+    } else if search::contains(ua, "android") {
         Some("android")
-    } else if ua.contains(" cros ") {
+    } else if search::contains(ua, " cros ") {
         // Spaces matter: "Microsoft" contains "cros".
         Some("chromeos")
-    } else if ua.contains("windows") {
+    } else if search::contains(ua, "windows") {
         Some("windows")
-    } else if ["macintosh", "mac os x"].iter().any(|t| ua.contains(t)) {
+    } else if ["macintosh", "mac os x"].iter().any(|t| search::contains(ua, t)) {
         Some("macos")
-    } else if ua.contains("linux") {
+    } else if search::contains(ua, "linux") {
         Some("linux")
     } else {
         None
@@ -217,21 +219,21 @@ fn os_from_ua(ua: &str) -> Option<&'static str> {
 /// and every WebKit browser carries `Safari/`, so derivatives are checked
 /// before their base.
 fn browser_from_ua(ua: &str, os: Option<&str>) -> Option<&'static str> {
-    if ["edg/", "edga/", "edgios/", "edge/"].iter().any(|t| ua.contains(t)) {
+    if ["edg/", "edga/", "edgios/", "edge/"].iter().any(|t| search::contains(ua, t)) {
         Some("edge")
-    } else if ["opr/", "opera", "opios/"].iter().any(|t| ua.contains(t)) {
+    } else if ["opr/", "opera", "opios/"].iter().any(|t| search::contains(ua, t)) {
         Some("opera")
-    } else if ua.contains("samsungbrowser") {
+    } else if search::contains(ua, "samsungbrowser") {
         Some("samsung")
-    } else if ua.contains("crios/") {
+    } else if search::contains(ua, "crios/") {
         Some("chrome")
-    } else if ["fxios/", "firefox/"].iter().any(|t| ua.contains(t)) {
+    } else if ["fxios/", "firefox/"].iter().any(|t| search::contains(ua, t)) {
         Some("firefox")
-    } else if ["chrome/", "chromium/"].iter().any(|t| ua.contains(t)) {
+    } else if ["chrome/", "chromium/"].iter().any(|t| search::contains(ua, t)) {
         Some("chrome")
-    } else if ["msie ", "trident/"].iter().any(|t| ua.contains(t)) {
+    } else if ["msie ", "trident/"].iter().any(|t| search::contains(ua, t)) {
         Some("ie")
-    } else if ua.contains("safari/") && matches!(os, Some("ios" | "macos")) {
+    } else if search::contains(ua, "safari/") && matches!(os, Some("ios" | "macos")) {
         // Old Android browsers, BlackBerry and GNOME Web also claim Safari;
         // only Apple platforms actually ship it.
         Some("safari")

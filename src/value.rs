@@ -23,6 +23,8 @@ pub enum Value {
 
 impl Value {
     /// The member `key` of an object, or `None` for a missing key or a non-object.
+    #[inline(always)]
+    #[cfg_attr(tailor_nightly, optimize(speed))]
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
             Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
@@ -55,6 +57,7 @@ impl Value {
     /// Follows a dotted path (`cookie.tier`) the way GrowthBook's `getPath` does:
     /// each part must name a member of an object, otherwise the result is `None`
     /// (GrowthBook's `null`/`undefined`).
+    #[cfg_attr(tailor_nightly, optimize(speed))]
     pub fn path(&self, path: &str) -> Option<&Value> {
         let mut current = self;
         for part in path.split('.') {
@@ -63,6 +66,9 @@ impl Value {
         Some(current)
     }
 
+    #[inline(always)]
+
+    #[cfg_attr(tailor_nightly, optimize(speed))]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -216,8 +222,17 @@ pub fn push_uint(n: u64, out: &mut String) {
 
 /// The decimal ASCII digits of `n`, written at the end of `buf` (20 digits
 /// hold any `u64`): no allocation, no `core::fmt`.
+#[cfg_attr(tailor_nightly, optimize(speed))]
 pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
+    while n > u64::from(u32::MAX) {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    // The rest in 32 bits: a 64-bit division is several times slower in
+    // wasm, and the A/B hash formats a 32-bit number per campaign and visitor.
+    let mut n = n as u32;
     loop {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
@@ -458,6 +473,14 @@ pub fn write_json_string(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_digits_on_both_sides_of_32_bits() {
+        let mut buf = [0u8; 20];
+        for n in [0, 7, 10, 99, 4_294_967_294, 4_294_967_295, 4_294_967_296, 10_000_000_000, 18_446_744_073_709_551_615u64] {
+            assert_eq!(decimal_digits(n, &mut buf), n.to_string().as_bytes(), "{n}");
+        }
+    }
 
     #[test]
     fn js_string_of_numbers_matches_javascript() {

@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { encodeAttributes } from "../../pkg-template/src/attributes.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const arg = (name, fallback) => {
@@ -61,8 +62,9 @@ const FACTS = JSON.stringify({
   geo: { country: "DE", city: "Berlin", timezone: "Europe/Berlin" },
   now: NOW,
 });
-// The same visitor as attributes (what `evaluate` takes).
-const ATTRIBUTES = JSON.stringify({
+// The same visitor as attributes (what `evaluate` takes, encoded as the
+// script tag's `window.tailor.evaluate` encodes them, each call).
+const VISITOR = ({
   id: "3f2a9c0e5b7d4e1f", device: "mobile", os: "iOS", browser: "Safari", country: "DE", city: "Berlin",
   local_hour: 19, path: "/shop/tents", query: { utm_source: "newsletter" }, cookie: { tier: "gold", session: "abc" },
   language: "de", new_visitor: false,
@@ -94,9 +96,9 @@ for (const n of SIZES) {
   assert.equal(glue.load(engines[n]), undefined);
   const out = JSON.parse(glue.decide_json(FACTS));
   assert.equal(out.error, undefined, out.error);
-  assert.equal(glue.evaluate(ATTRIBUTES, NOW).length, n);
+  assert.equal(glue.evaluate(encodeAttributes(VISITOR), NOW).length, n);
   const iterations = Math.max(200, Math.round(20_000 / n));
-  const calls = { decide_json: () => glue.decide_json(FACTS), evaluate: () => glue.evaluate(ATTRIBUTES, NOW) };
+  const calls = { decide_json: () => glue.decide_json(FACTS), evaluate: () => glue.evaluate(encodeAttributes(VISITOR), NOW) };
   for (const fn of Object.values(calls)) measure(fn, iterations); // warm-up
   const rounds = { decide_json: [], evaluate: [] };
   for (let r = 0; r < ROUNDS; r++) for (const [k, fn] of Object.entries(calls)) rounds[k].push(measure(fn, iterations));

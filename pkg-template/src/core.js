@@ -4,6 +4,7 @@
 // HTMLRewriter (src/edge.rs, `applyChange`). See ../README.md for behaviour
 // and limitations.
 import { initSync, load, decide_json, evaluate, campaigns_json } from "tailor-engine";
+import { encodeAttributes } from "./attributes.js";
 import { session } from "./session.js";
 
 const W = window;
@@ -299,7 +300,7 @@ async function run(o) {
     // anything. For apps that render variants themselves.
     evaluate(attributes, now) {
       const names = (ids = ids || JSON.parse(campaigns_json()));
-      const v = evaluate(JSON.stringify(attributes || {}), now == null ? Date.now() : +now);
+      const v = evaluate(encodeAttributes(attributes), now == null ? Date.now() : +now);
       const out = {};
       names.forEach((c, i) => (out[c.id] = v[i] >= 0 ? c.variants[v[i]] : null));
       return out;

@@ -1,0 +1,36 @@
+//! Substring search without `core::str::pattern`'s Two-Way searcher.
+//!
+//! `str::contains(&str)`, `find(&str)` and `split_once(&str)` bring the
+//! Two-Way algorithm, about 1.2 KB of wasm in every visitor's download, to
+//! search User-Agent strings of a couple of hundred bytes for short tokens,
+//! where a plain scan for the first byte is as fast.
+
+/// The byte offset of the first `needle` in `haystack`.
+pub fn find(haystack: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else { return Some(0) };
+    let last_start = h.len().checked_sub(n.len())?;
+    (0..=last_start).find(|&i| h[i] == first && &h[i + 1..i + n.len()] == rest)
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &str, needle: &str) -> bool {
+    find(haystack, needle).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agrees_with_str_find() {
+        let hay = ["", "a", "aaab", "mozilla/5.0 (iphone; cpu iphone os 17_0 like mac os x)", "ééé{{x}}ü", "abcabcabd"];
+        let needles = ["", "a", "b", "ab", "abd", "iphone", "mac os x", "{{", "}}", "ü", "x)", "zzz", "abcabcabdx"];
+        for h in hay {
+            for n in needles {
+                assert_eq!(find(h, n), h.find(n), "{h:?} {n:?}");
+                assert_eq!(contains(h, n), h.contains(n));
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Attributes as the browser loader hands them to `evaluate`: a JSON value in
+//! a small binary form instead of JSON text.
+//!
+//! An app that renders variants itself calls `evaluate` once per visitor or
+//! per render, so its cost is per call. With JSON text, writing it
+//! (`JSON.stringify`), copying it into the wasm and reading it back into a
+//! [`Value`] tree cost more than deciding: half a microsecond for the text
+//! alone, then an allocation for every key and string. This form is written
+//! by `pkg-template/src/attributes.js` straight from the JS object (ASCII
+//! copied byte by byte, numbers as `f64`), and [`decode_into`] reads it into
+//! the `Value` of the previous call, reusing its strings, arrays and
+//! objects, so that one visitor after another allocates nothing once the
+//! buffers have grown.
+//!
+//! A value is a tag byte and its payload (integers little-endian):
+//!
+//! | tag | value | payload |
+//! |---:|---|---|
+//! | 0 | `null` | |
+//! | 1 | `false` | |
+//! | 2 | `true` | |
+//! | 3 | number | `f64` |
+//! | 4 | string | `u32` byte length, UTF-8 |
+//! | 5 | array | `u32` count, that many values |
+//! | 6 | object | `u32` count, that many (`u32` length, UTF-8 key, value) |
+//!
+//! The writer follows `JSON.stringify` (`toJSON`, non-finite numbers as
+//! `null`, `undefined` members dropped), so a value means what its JSON text
+//! would: `evaluate` decides exactly as it would from the JSON.
+
+use crate::value::Value;
+
+/// Nesting deeper than this is refused, as the JSON reader refuses it.
+const MAX_DEPTH: usize = 64;
+
+/// Reads `bytes` into `into`, reusing what `into` holds. `false` on
+/// malformed input (`into` is then some valid value, not to be used).
+#[cfg_attr(tailor_nightly, optimize(speed))]
+pub fn decode_into(bytes: &[u8], into: &mut Value) -> bool {
+    let mut reader = Reader { bytes, at: 0 };
+    reader.value(into, 0).is_some() && reader.at == bytes.len()
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    #[inline(always)]
+    #[cfg_attr(tailor_nightly, optimize(speed))]
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let bytes = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(bytes)
+    }
+
+    #[inline(always)]
+
+    #[cfg_attr(tailor_nightly, optimize(speed))]
+    fn u32(&mut self) -> Option<usize> {
+        let b = self.take(4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+
+    /// A count of items that take at least a byte each: larger than what
+    /// is left means a malformed input, refused before anything grows.
+    #[inline(always)]
+    #[cfg_attr(tailor_nightly, optimize(speed))]
+    fn count(&mut self) -> Option<usize> {
+        let n = self.u32()?;
+        (n <= self.bytes.len() - self.at).then_some(n)
+    }
+
+    #[inline(always)]
+
+    #[cfg_attr(tailor_nightly, optimize(speed))]
+    fn str(&mut self) -> Option<&'a str> {
+        let n = self.u32()?;
+        std::str::from_utf8(self.take(n)?).ok()
+    }
+
+    #[cfg_attr(tailor_nightly, optimize(speed))]
+    fn value(&mut self, into: &mut Value, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match *self.take(1)?.first()? {
+            0 => *into = Value::Null,
+            1 => *into = Value::Bool(false),
+            2 => *into = Value::Bool(true),
+            3 => {
+                let b = self.take(8)?;
+                let n = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+                // `+ 0.0` turns -0 into 0, as its JSON text "0" would read.
+                *into = Value::Number(n + 0.0);
+            }
+            4 => {
+                let s = self.str()?;
+                match into {
+                    Value::String(old) => {
+                        old.clear();
+                        old.push_str(s);
+                    }
+                    _ => *into = Value::String(s.to_string()),
+                }
+            }
+            5 => {
+                let n = self.count()?;
+                if !matches!(into, Value::Array(_)) {
+                    *into = Value::Array(Vec::with_capacity(n));
+                }
+                let Value::Array(items) = into else { return None };
+                items.truncate(n);
+                for i in 0..n {
+                    if i == items.len() {
+                        items.push(Value::Null);
+                    }
+                    self.value(&mut items[i], depth + 1)?;
+                }
+            }
+            6 => {
+                let n = self.count()?;
+                if !matches!(into, Value::Object(_)) {
+                    *into = Value::Object(Vec::with_capacity(n));
+                }
+                let Value::Object(entries) = into else { return None };
+                for i in 0..n {
+                    let key = self.str()?;
+                    if i < entries.len() && entries[i].0 != key {
+                        // The same key further on (an attribute missing
+                        // from this visitor shifted the rest) keeps its
+                        // value's buffers.
+                        if let Some(j) = entries[i + 1..].iter().position(|(k, _)| k == key) {
+                            entries.swap(i, i + 1 + j);
+                        } else {
+                            entries[i].0.clear();
+                            entries[i].0.push_str(key);
+                        }
+                    }
+                    if i == entries.len() {
+                        entries.push((key.to_string(), Value::Null));
+                    }
+                    self.value(&mut entries[i].1, depth + 1)?;
+                }
+                entries.truncate(n);
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What attributes.js writes for `v` (the test's own writer).
+    fn encode(v: &Value, out: &mut Vec<u8>) {
+        let str = |s: &str, out: &mut Vec<u8>| {
+            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        };
+        match v {
+            Value::Null => out.push(0),
+            Value::Bool(b) => out.push(1 + u8::from(*b)),
+            Value::Number(n) => {
+                out.push(3);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            Value::String(s) => {
+                out.push(4);
+                str(s, out);
+            }
+            Value::Array(items) => {
+                out.push(5);
+                out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+                items.iter().for_each(|item| encode(item, out));
+            }
+            Value::Object(entries) => {
+                out.push(6);
+                out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+                for (k, item) in entries {
+                    str(k, out);
+                    encode(item, out);
+                }
+            }
+        }
+    }
+
+    fn bytes(v: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode(v, &mut out);
+        out
+    }
+
+    fn json(text: &str) -> Value {
+        crate::json::parse(text).expect("test JSON")
+    }
+
+    #[test]
+    fn reads_what_the_json_reader_reads_reusing_the_previous_value() {
+        let docs = [
+            r#"{"id":"visitor-1","plan":"pro","age":34,"tags":["beta","vip"],"score":0.5,"ok":true,"none":null}"#,
+            r#"{"id":"v2","plan":"free","tags":[],"nested":{"a":[1,{"b":"ü€😀"}]}}"#,
+            r#"{"id":"v3"}"#,
+            r#"{"plan":["not","a","string"],"id":{"x":1},"age":"34"}"#,
+            r#"[1,"two",null,false]"#,
+            r#""just a string""#,
+            r#"{"id":"visitor-1","plan":"pro","age":34,"tags":["beta","vip"],"score":0.5,"ok":true,"none":null}"#,
+        ];
+        let mut reused = Value::Null;
+        for doc in docs {
+            let expected = json(doc);
+            assert!(decode_into(&bytes(&expected), &mut reused), "{doc}");
+            assert_eq!(reused, expected, "{doc}");
+            let mut fresh = Value::Null;
+            assert!(decode_into(&bytes(&expected), &mut fresh));
+            assert_eq!(fresh, expected);
+        }
+    }
+
+    #[test]
+    fn negative_zero_reads_as_its_json_text_would() {
+        let mut v = Value::Null;
+        assert!(decode_into(&bytes(&Value::Number(-0.0)), &mut v));
+        let Value::Number(n) = v else { panic!("a number") };
+        assert!(n == 0.0 && n.is_sign_positive());
+    }
+
+    #[test]
+    fn refuses_malformed_input_without_panicking() {
+        let good = bytes(&json(r#"{"id":"abc","tags":["x",1,[true]]}"#));
+        let mut v = Value::Null;
+        // Every truncation and every trailing byte is refused.
+        for end in 0..good.len() {
+            assert!(!decode_into(&good[..end], &mut v), "truncated at {end}");
+        }
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(!decode_into(&longer, &mut v));
+        // Unknown tags, counts beyond the input, invalid UTF-8.
+        assert!(!decode_into(&[7], &mut v));
+        assert!(!decode_into(&[5, 255, 255, 255, 255], &mut v));
+        assert!(!decode_into(&[4, 2, 0, 0, 0, 0xc3, 0x28], &mut v));
+        // Nesting: 64 levels below the top are read, 65 refused (as JSON).
+        let nested = |levels: usize| {
+            let mut out = vec![5u8, 1, 0, 0, 0].repeat(levels);
+            out.push(0);
+            out
+        };
+        assert!(decode_into(&nested(64), &mut v));
+        assert!(crate::json::parse(&format!("{}null{}", "[".repeat(64), "]".repeat(64))).is_ok());
+        assert!(!decode_into(&nested(65), &mut v));
+        assert!(crate::json::parse(&format!("{}null{}", "[".repeat(65), "]".repeat(65))).is_err());
+    }
+}
