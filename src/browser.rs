@@ -126,16 +126,18 @@ fn decide_for(rules: &Ruleset, ctx: &Context, preview: &preview::Preview) -> cra
 
 /// What one `evaluate` call leaves for the next, so that deciding for one
 /// visitor after another allocates nothing once the buffers have grown: the
-/// attributes (see [`crate::wire`]) and the visitor id and path strings.
+/// attributes (see [`crate::wire`]), the visitor id and path strings, and
+/// the results.
 struct Scratch {
     attributes: Value,
     visitor_id: String,
     path: String,
+    results: Vec<i32>,
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = const {
-        RefCell::new(Scratch { attributes: Value::Null, visitor_id: String::new(), path: String::new() })
+        RefCell::new(Scratch { attributes: Value::Null, visitor_id: String::new(), path: String::new(), results: Vec::new() })
     };
 }
 
@@ -144,21 +146,27 @@ thread_local! {
 /// attributes object conditions see (`id` is the visitor id A/B tests hash,
 /// `path` the page for `pages`) in the binary form of [`crate::wire`], as
 /// `pkg-template/src/attributes.js` writes it; `now_ms` the time for
-/// schedules. Returns the variant index of every campaign in ruleset order,
-/// `-1` where none applies; [`campaigns_json`] names them. The same decision
-/// as [`decide_json`] for the same attributes, without reasons, plan or JSON:
-/// this is the path to call once per visitor and render.
+/// schedules. The same decision as [`decide_json`] for the same attributes,
+/// without reasons, plan or JSON: this is the path to call once per visitor
+/// and render.
+///
+/// Returns where in the wasm memory the results are: one `i32` per campaign
+/// in ruleset order, the variant index or `-1` where none applies
+/// ([`campaigns_json`] names them), valid until the next call; 0 when no
+/// ruleset is loaded or the attributes are malformed.
+/// `pkg-template/src/evaluate.js` reads them. (Not a `Vec<i32>`: returning
+/// one costs wasm-bindgen a fresh `Int32Array` per call, more than
+/// deciding a campaign.)
 #[wasm_bindgen]
-#[cfg_attr(tailor_nightly, optimize(speed))]
-pub fn evaluate(attributes: &[u8], now_ms: f64) -> Vec<i32> {
+pub fn evaluate(attributes: &[u8], now_ms: f64) -> *const i32 {
     RULES.with(|r| {
         let rules = r.borrow();
-        let Some(rules) = rules.as_ref() else { return Vec::new() };
+        let Some(rules) = rules.as_ref() else { return std::ptr::null() };
         SCRATCH.with(|scratch| {
-            let Ok(mut scratch) = scratch.try_borrow_mut() else { return Vec::new() };
+            let Ok(mut scratch) = scratch.try_borrow_mut() else { return std::ptr::null() };
             let scratch = &mut *scratch;
             if !crate::wire::decode_into(attributes, &mut scratch.attributes) {
-                return Vec::new();
+                return std::ptr::null();
             }
             let now = (now_ms / 1000.0).floor() as i64;
             let needs_clock = rules.campaigns.iter().any(|c| c.schedule.hours.is_some() || c.schedule.days != 0);
@@ -181,14 +189,18 @@ pub fn evaluate(attributes: &[u8], now_ms: f64) -> Vec<i32> {
                 site_time: if needs_clock { crate::time::ZoneClock::local_time(&IntlClock, &rules.site.timezone, now) } else { None },
                 attributes,
             };
-            let mut out = vec![-1; rules.campaigns.len()];
-            crate::decide::for_each_variant(rules, &ctx, |campaign, variant| out[campaign] = variant as i32);
+            let results = &mut scratch.results;
+            results.clear();
+            results.resize(rules.campaigns.len(), -1);
+            crate::decide::for_each_variant(rules, &ctx, |campaign, variant| results[campaign] = variant as i32);
             scratch.attributes = ctx.attributes;
             scratch.path = ctx.path;
             if let Some(id) = ctx.visitor_id {
                 scratch.visitor_id = id;
             }
-            out
+            // Never null for a ruleset without campaigns either: an empty
+            // Vec's dangling pointer is not 0.
+            scratch.results.as_ptr()
         })
     })
 }
@@ -256,3 +268,4 @@ fn facts_from(v: &Value) -> RequestFacts {
         gpc: v.get("gpc") == Some(&Value::Bool(true)),
     }
 }
+

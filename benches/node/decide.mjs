@@ -6,14 +6,14 @@
 //
 // Per ruleset size, interleaved in rounds: `decide_json` (a page view: facts
 // in, context, decision with reasons, plan, state and report out as JSON) and
-// `evaluate` (attributes in, variant indices out).
+// `evaluate` (attributes in, variant indices out, as pkg-template/src/evaluate.js runs it).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { encodeAttributes } from "../../pkg-template/src/attributes.js";
+import { evaluator } from "../../pkg-template/src/evaluate.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const arg = (name, fallback) => {
@@ -73,13 +73,14 @@ const VISITOR = ({
 const glue = await import(path.join(root, "build/engine/browser/tailor_engine.js"));
 const dir = mkdtempSync(path.join(tmpdir(), "tailor-decide-bench-"));
 const engines = {};
+let memory;
 try {
   for (const n of SIZES) {
     writeFileSync(path.join(dir, `r${n}.toml`), ruleset(n));
     execFileSync(path.join(root, "target/debug/tailor"), ["build", path.join(dir, `r${n}.toml`), "--out", path.join(dir, `out${n}`)], { cwd: root, stdio: "pipe" });
     engines[n] = new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(path.join(dir, `out${n}/browser/tailor.wasm`))), "tailor.rules")[0]);
   }
-  glue.initSync({ module: new WebAssembly.Module(readFileSync(path.join(root, "build/engine/browser/tailor_engine_bg.wasm"))) });
+  memory = glue.initSync({ module: new WebAssembly.Module(readFileSync(path.join(root, "build/engine/browser/tailor_engine_bg.wasm"))) }).memory;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -91,14 +92,16 @@ function measure(fn, iterations) {
   return Number(process.hrtime.bigint() - t0) / iterations;
 }
 
+const evaluate = evaluator(glue.evaluate, memory);
 const results = [];
 for (const n of SIZES) {
   assert.equal(glue.load(engines[n]), undefined);
   const out = JSON.parse(glue.decide_json(FACTS));
   assert.equal(out.error, undefined, out.error);
-  assert.equal(glue.evaluate(encodeAttributes(VISITOR), NOW).length, n);
+  const variants = new Array(n).fill(-2);
+  assert.ok(evaluate(VISITOR, NOW, variants) && variants.every((v) => v >= -1), "evaluate fills one entry per campaign");
   const iterations = Math.max(200, Math.round(20_000 / n));
-  const calls = { decide_json: () => glue.decide_json(FACTS), evaluate: () => glue.evaluate(encodeAttributes(VISITOR), NOW) };
+  const calls = { decide_json: () => glue.decide_json(FACTS), evaluate: () => evaluate(VISITOR, NOW, variants) };
   for (const fn of Object.values(calls)) measure(fn, iterations); // warm-up
   const rounds = { decide_json: [], evaluate: [] };
   for (let r = 0; r < ROUNDS; r++) for (const [k, fn] of Object.entries(calls)) rounds[k].push(measure(fn, iterations));

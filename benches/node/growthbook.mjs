@@ -6,15 +6,14 @@
 //
 // Three contenders, interleaved in rounds because the machine is shared:
 // - GrowthBook: `setAttributes(a)` then `run(experiment)` for each experiment;
-// - tailor evaluate: `evaluate(encodeAttributes(a), now)`, every campaign of
-//   the ruleset decided in one call (the attributes API, what an app calls
-//   through `window.tailor.evaluate`; the encoding is counted);
+// - tailor evaluate: `evaluate(a, now, out)` (pkg-template/src/evaluate.js:
+//   the attributes encoded, every campaign of the ruleset decided in one
+//   call, the variant indices read out), what `window.tailor.evaluate` runs;
 // - tailor decide_json: what the script tag calls per page view: context from
 //   raw facts (URL, cookies, UA), decision with reasons, plan, state and the
 //   debug report, JSON both ways.
 // Reported per decision (one visitor x one experiment) and per visitor.
 import { GrowthBook } from "@growthbook/growthbook";
-import { encodeAttributes } from "../../pkg-template/src/attributes.js";
 import { EXPERIMENTS, visitors, tailorEngine, facts, NOW, growthbookExperiment } from "../../tests/node/growthbook-fixtures.mjs";
 
 const arg = (name, fallback) => {
@@ -40,8 +39,9 @@ function growthbook() {
 
 function evaluate() {
   let n = 0;
+  const v = new Array(EXPERIMENTS.length);
   for (const a of people) {
-    const v = engine.evaluate(encodeAttributes(a), NOW);
+    engine.evaluate(a, NOW, v);
     for (let i = 0; i < v.length; i++) n += v[i];
   }
   return n;

@@ -3,8 +3,8 @@
 // and applies the plan to the DOM exactly as the edge applies it with
 // HTMLRewriter (src/edge.rs, `applyChange`). See ../README.md for behaviour
 // and limitations.
-import { initSync, load, decide_json, evaluate, campaigns_json } from "tailor-engine";
-import { encodeAttributes } from "./attributes.js";
+import { initSync, load, decide_json, evaluate as evaluateExport, campaigns_json } from "tailor-engine";
+import { evaluator } from "./evaluate.js";
 import { session } from "./session.js";
 
 const W = window;
@@ -27,7 +27,7 @@ const fail = (e) => { drop("tailor-hide"); drop("tailor-pending"); warn(e); };
 async function run(o) {
   const custom = { ...o.attributes };
   const timeout = o.timeout == null || o.timeout === "" || isNaN(o.timeout) ? 800 : +o.timeout;
-  let qaSide, ids, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
+  let qaSide, ids, evaluate, memory, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
   const done = new Map(); // change key -> WeakSet of elements it was applied to
   const own = new WeakSet(); // nodes tailor inserted (never matched, like at the edge)
   const noted = new Set(); // preview notes already logged
@@ -90,7 +90,7 @@ async function run(o) {
     qaSide = side;
     geo = { ...g, timezone: tz };
     if (geo.country == "XX" || geo.country == "T1") delete geo.country;
-    initSync({ module });
+    memory = initSync({ module }).memory;
     const rules = WebAssembly.Module.customSections(module, "tailor.rules")[0];
     if (!rules) throw Error("no tailor.rules section in the wasm");
     const err = load(new Uint8Array(rules));
@@ -300,7 +300,8 @@ async function run(o) {
     // anything. For apps that render variants themselves.
     evaluate(attributes, now) {
       const names = (ids = ids || JSON.parse(campaigns_json()));
-      const v = evaluate(encodeAttributes(attributes), now == null ? Date.now() : +now);
+      const v = new Array(names.length).fill(-1);
+      (evaluate = evaluate || evaluator(evaluateExport, memory))(attributes, now == null ? Date.now() : +now, v);
       const out = {};
       names.forEach((c, i) => (out[c.id] = v[i] >= 0 ? c.variants[v[i]] : null));
       return out;

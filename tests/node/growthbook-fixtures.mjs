@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { evaluator } from "../../pkg-template/src/evaluate.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -63,10 +64,11 @@ export async function tailorEngine(experiments) {
     execFileSync(path.join(root, "target/debug/tailor"), ["build", path.join(dir, "rules.toml"), "--out", dir], { cwd: root });
     const glue = await import(path.join(root, "build/engine/browser/tailor_engine.js"));
     const module = new WebAssembly.Module(readFileSync(path.join(dir, "browser/tailor.wasm")));
-    glue.initSync({ module });
+    const { memory } = glue.initSync({ module });
     const error = glue.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
     assert.equal(error, undefined, error);
-    return glue;
+    // `evaluate(attributes, now, out)` as the script tag's window.tailor.evaluate runs it.
+    return { ...glue, evaluate: evaluator(glue.evaluate, memory) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
