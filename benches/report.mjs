@@ -380,6 +380,9 @@ function main() {
 
   out.push("## Summary", "");
   const sumRows = [];
+  const gb = /tailor evaluate\(attributes\)\s+(\d+)\s+(\d+)\s+([\d.]+)/.exec(readText("node-growthbook.log") || "");
+  const gbBase = /GrowthBook setAttributes\+run\s+(\d+)/.exec(readText("node-growthbook.log") || "");
+  if (gb && gbBase) sumRows.push(["evaluate vs GrowthBook, per decision (wasm in node)", "≥ 10 × faster", `${gb[3]} × (${gb[1]} vs ${gbBase[1]} ns)`, met(Number(gb[3]) >= 10)]);
   if (rwSummary) sumRows.push(["native rewrite, 5 changes", "≥ 0.8 × lol_html passthrough", `${ratio(rwSummary.t5[0])}–${ratio(rwSummary.t5[1])} ×`, met(rwSummary.ok)]);
   if (loadSummary) sumRows.push(["worker under load (local workerd)", "≥ 0.8 × passthrough worker req/s", `${ratio(loadSummary.worst)} × (lowest page)`, met(loadSummary.worst >= 0.8)]);
   if (browser) sumRows.push(["script tag: tag → all changes applied", "(measured)", `${ms(browser.applied.median)} median of ${browser.loads}`, "–"]);
