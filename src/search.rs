@@ -34,9 +34,13 @@ fn scan(haystack: &str, needle: &str) -> Option<usize> {
     None
 }
 
-/// Whether `needle` occurs in `haystack`.
+/// Whether `needle` occurs in `haystack` (natively `str::contains`, which
+/// has a SIMD path for short needles that `str::find` lacks).
 pub fn contains(haystack: &str, needle: &str) -> bool {
-    find(haystack, needle).is_some()
+    #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+    return scan(haystack, needle).is_some();
+    #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+    return haystack.contains(needle);
 }
 
 #[cfg(test)]
