@@ -17,10 +17,10 @@ const WORKER_BUDGET = 1024 * 1024;
 // # TODO" with the numbers without failing the suite, until the bundle fits
 // (then drop `todo`). Meanwhile this ceiling, set at 47,790 B measured, is
 // enforced: any growth past it fails the suite. (The attributes encoder of
-// `evaluate` and the speed-optimized decision path took 1,223 B of the
-// headroom, paid for in part by cuts elsewhere: 49,013 B now.)
+// `evaluate` and the speed-optimized decision path took 1,009 B of the
+// headroom, paid for in part by cuts elsewhere: 48,799 B now.)
 const BROWSER_CEILING = 48 * 1024;
-const BROWSER_TODO = "over the 30 KB budget: 49,013 B at the last measurement (README, Bundle size)";
+const BROWSER_TODO = "over the 30 KB budget: 48,799 B at the last measurement (README, Bundle size)";
 
 const m = measure();
 const list = (b) => b.files.map((f) => `${f.file} ${f.gzip.toLocaleString("en-US")} B`).join(", ");
