@@ -28,17 +28,60 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use worker::{event, Env, Headers, Request, Response};
+use worker::{event, Env};
 
 #[wasm_bindgen(inline_js = r#"
 export function tailor_rules() {
   const r = globalThis.__TAILOR_RULES__;
   return r ? new Uint8Array(r) : undefined;
 }
-export function tailor_random_id() {
-  return crypto.randomUUID().replaceAll("-", "");
-}
 export function tailor_now_ms() { return Date.now(); }
+// Everything the engine reads from the request, the clock and the
+// environment, in one string of NUL-separated fields (see `Incoming::parse`):
+// one crossing into the engine instead of one per header. Header names,
+// values and URLs cannot contain NUL; the other fields have it removed.
+const clean = (v) => (v === undefined || v === null ? "" : String(v).replaceAll("\0", ""));
+export function tailor_incoming(request, env) {
+  const cf = request.cf || {};
+  const key = env.TAILOR_PREVIEW_KEY;
+  const fields = [
+    String(Date.now()), crypto.randomUUID().replaceAll("-", ""),
+    clean(env.TAILOR_DEV), typeof env.ORIGIN === "string" ? clean(env.ORIGIN) : "", typeof key === "string" ? clean(key) : "",
+    request.method, request.url,
+    clean(cf.country), clean(cf.region), clean(cf.city), clean(cf.continent), clean(cf.isEUCountry), clean(cf.timezone),
+  ];
+  let n = 0;
+  for (const [name, value] of request.headers) {
+    if (n++ === 100) break;
+    fields.push(name, value);
+  }
+  return fields.join("\0");
+}
+// The origin's response: ORIGIN + the request's path and query, or the
+// bundled static assets. Redirects are the visitor's to follow.
+export function tailor_origin_fetch(request, origin, env) {
+  if (!origin) return env.ASSETS.fetch(request);
+  const url = new URL(request.url);
+  return fetch(new Request(origin.replace(/\/+$/, "") + url.pathname + url.search, request), { redirect: "manual" });
+}
+// A page we can rewrite: a successful HTML response whose body the runtime
+// hands us decoded (it decodes gzip and brotli; anything else we could not read).
+export function tailor_rewritable(response) {
+  if (response.status !== 200) return false;
+  const type = response.headers.get("content-type");
+  if (!type || !type.trimStart().toLowerCase().startsWith("text/html")) return false;
+  const encoding = (response.headers.get("content-encoding") || "").trim().toLowerCase();
+  return encoding === "" || encoding === "identity" || encoding === "gzip" || encoding === "br";
+}
+function appendHeaders(headers, pairs) {
+  const fields = pairs ? pairs.split("\0") : [];
+  for (let i = 0; i + 1 < fields.length; i += 2) headers.append(fields[i], fields[i + 1]);
+  return headers;
+}
+export function tailor_redirect(location, extra) {
+  const headers = appendHeaders(new Headers({ location, "cache-control": "private, no-store" }), extra);
+  return new Response(null, { status: 302, headers });
+}
 function editClasses(current, add, remove) {
   const classes = (current || "").split(/[\t\n\f\r ]+/).filter((c) => c && !remove.includes(c));
   for (const c of add) if (!classes.includes(c)) classes.push(c);
@@ -64,9 +107,10 @@ function applyChange(el, change) {
 // Streams the response through workerd's native HTMLRewriter. Handlers never
 // throw (a throwing handler makes HTMLRewriter cut the page short), and a
 // rewriter that cannot be set up returns undefined: the caller passes the
-// origin response through.
-export function tailor_transform(response, planJson, stateScript, headers) {
-  let transformed;
+// origin response through. The response is personal now: not cached shared,
+// varies by cookie, and its length and entity tag are no longer the origin's.
+export function tailor_transform(response, planJson, stateScript, extra) {
+  let transformed, headers;
   try {
     const plan = JSON.parse(planJson);
     let rewriter = new HTMLRewriter();
@@ -90,6 +134,12 @@ export function tailor_transform(response, planJson, stateScript, headers) {
     rewriter = rewriter.onDocument({
       end(end) { if (!inserted) { inserted = true; end.append(stateScript, { html: true }); } },
     });
+    headers = new Headers(response.headers);
+    headers.delete("content-length");
+    headers.delete("etag");
+    headers.set("cache-control", "private");
+    headers.append("vary", "Cookie");
+    appendHeaders(headers, extra);
     transformed = rewriter.transform(response);
   } catch (e) {
     console.error("tailor: passing through, rewriter setup failed:", e && e.message);
@@ -97,18 +147,16 @@ export function tailor_transform(response, planJson, stateScript, headers) {
   }
   return new Response(transformed.body, { status: response.status, statusText: response.statusText, headers });
 }
-export function tailor_cf_string(cf, key) {
-  if (!cf) return undefined;
-  const v = cf[key];
-  return v === undefined || v === null ? undefined : String(v);
-}
 "#)]
 extern "C" {
     fn tailor_rules() -> Option<Vec<u8>>;
-    fn tailor_random_id() -> String;
     fn tailor_now_ms() -> f64;
-    fn tailor_cf_string(cf: &JsValue, key: &str) -> Option<String>;
-    fn tailor_transform(response: &web_sys::Response, plan_json: &str, state_script: &str, headers: &web_sys::Headers) -> Option<web_sys::Response>;
+    fn tailor_incoming(request: &web_sys::Request, env: &Env) -> String;
+    #[wasm_bindgen(catch)]
+    fn tailor_origin_fetch(request: &web_sys::Request, origin: &str, env: &Env) -> Result<js_sys::Promise, JsValue>;
+    fn tailor_rewritable(response: &web_sys::Response) -> bool;
+    fn tailor_redirect(location: &str, extra: &str) -> web_sys::Response;
+    fn tailor_transform(response: &web_sys::Response, plan_json: &str, state_script: &str, extra: &str) -> Option<web_sys::Response>;
 }
 
 thread_local! {
@@ -127,34 +175,62 @@ fn rules() -> Result<Rc<Ruleset>, String> {
     })
 }
 
-fn env_flag(env: &Env, name: &str) -> bool {
-    env.var(name).map(|v| matches!(v.to_string().as_str(), "1" | "true" | "yes")).unwrap_or(false)
+/// The request, the clock and the environment as `tailor_incoming` wrote
+/// them: the fields borrow from that one string.
+struct Incoming<'a> {
+    now_ms: f64,
+    random_id: &'a str,
+    dev: bool,
+    origin: &'a str,
+    preview_key: &'a str,
+    method: &'a str,
+    url: &'a str,
+    cf: [&'a str; 6],
+    /// Lowercase names (the runtime's `Headers` iterate so), at most 100.
+    headers: Vec<(&'a str, &'a str)>,
 }
 
-fn env_string(env: &Env, name: &str) -> Option<String> {
-    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+impl<'a> Incoming<'a> {
+    fn parse(text: &'a str) -> Incoming<'a> {
+        let mut fields = text.split('\0');
+        let mut next = || fields.next().unwrap_or("");
+        let now_ms = next().parse().unwrap_or(0.0);
+        let random_id = next();
+        let dev = matches!(next(), "1" | "true" | "yes");
+        let (origin, preview_key, method, url) = (next(), next(), next(), next());
+        let cf = [next(), next(), next(), next(), next(), next()];
+        let mut headers = Vec::new();
+        while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+            headers.push((name, value));
+        }
+        Incoming { now_ms, random_id, dev, origin, preview_key, method, url, cf, headers }
+    }
+
+    fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
 }
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
+pub async fn fetch(req: web_sys::Request, env: Env, _ctx: worker::Context) -> worker::Result<web_sys::Response> {
+    let incoming_text = tailor_incoming(&req, &env);
+    let incoming = Incoming::parse(&incoming_text);
     let rules = match rules() {
         Ok(rules) => rules,
         Err(reason) => {
             console_log(&format!("tailor: passing through: {reason}"));
-            return origin_fetch(req, &env).await;
+            return origin_fetch(&req, &incoming, &env).await;
         }
     };
     #[cfg(feature = "fault-injection")]
-    if req.headers().get("x-tailor-fault").ok().flatten().as_deref() == Some("panic") {
+    if incoming.header("x-tailor-fault") == Some("panic") {
         panic!("tailor: injected fault (test build)");
     }
-    let method = req.method();
-    if method != worker::Method::Get {
-        return origin_fetch(req, &env).await;
+    if incoming.method != "GET" {
+        return origin_fetch(&req, &incoming, &env).await;
     }
-    let dev = env_flag(&env, "TAILOR_DEV");
     let started = tailor_now_ms();
-    let mut facts = request_facts(&req, dev);
+    let mut facts = request_facts(&incoming);
 
     // QA previews: from the query (which also starts a session) or the session cookie.
     let query_params = PreviewParams::from_query(ParsedUrl::parse(&facts.url).query);
@@ -167,8 +243,8 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
     } else {
         (cookie_params, None)
     };
-    let key = env.secret("TAILOR_PREVIEW_KEY").map(|s| s.to_string()).or_else(|_| env.var("TAILOR_PREVIEW_KEY").map(|s| s.to_string())).ok();
-    let preview = preview::resolve(&rules, &params, rules.site.preview, key.as_deref().map(str::as_bytes), facts.now);
+    let key = Some(incoming.preview_key).filter(|k| !k.is_empty());
+    let preview = preview::resolve(&rules, &params, rules.site.preview, key.map(str::as_bytes), facts.now);
     let mut notes = preview.notes.clone();
     notes.extend(preview::simulate_facts(&mut facts, &preview.simulate));
     let mut ctx = Context::for_site(&facts, &rules.site, &IntlClock);
@@ -184,32 +260,35 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
     let set_cookie = if preview.active { None } else { visitor_cookie(&rules, &decision, &ctx) };
     let elapsed = tailor_now_ms() - started;
 
-    let mut extra = Vec::new();
-    if let Some(cookie) = session_cookie {
-        extra.push(("set-cookie", cookie));
+    // Response headers to add, as `name\0value\0…` for the JS side.
+    let mut extra = String::new();
+    let mut add_header = |name: &str, value: &str| {
+        if !extra.is_empty() {
+            extra.push('\0');
+        }
+        extra.push_str(name);
+        extra.push('\0');
+        extra.extend(value.chars().filter(|&c| c != '\0'));
+    };
+    if let Some(cookie) = &session_cookie {
+        add_header("set-cookie", cookie);
     }
-    if let Some(cookie) = set_cookie {
-        extra.push(("set-cookie", cookie));
+    if let Some(cookie) = &set_cookie {
+        add_header("set-cookie", cookie);
     }
     if preview.active && preview.debug {
-        extra.push(("tailor-debug", debug_header(&rules, &decision, &notes)));
-        extra.push(("server-timing", format!("tailor;dur={elapsed};desc=\"decision\"")));
+        add_header("tailor-debug", &debug_header(&rules, &decision, &notes));
+        add_header("server-timing", &format!("tailor;dur={elapsed};desc=\"decision\""));
     }
 
     if let Some((_, target)) = &plan.redirect {
         if let Some(location) = safe_redirect(target, &facts.url, &rules.site.redirect_hosts) {
-            let headers = Headers::new();
-            headers.set("location", &location)?;
-            headers.set("cache-control", "private, no-store")?;
-            for (name, value) in &extra {
-                headers.append(name, value)?;
-            }
-            return Ok(Response::empty()?.with_status(302).with_headers(headers));
+            return Ok(tailor_redirect(&location, &extra));
         }
     }
 
-    let response = origin_fetch(req, &env).await?;
-    if !is_rewritable(&response) || (decision.assigned().next().is_none() && !preview.active) {
+    let response = origin_fetch(&req, &incoming, &env).await?;
+    if !tailor_rewritable(&response) || (decision.assigned().next().is_none() && !preview.active) {
         return Ok(response);
     }
     let mut state = state_json(&rules, &decision, &ctx, true);
@@ -218,19 +297,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Res
         plan.changes.push(PlannedChange { campaign: usize::MAX, selector: "body".into(), action: Action::Append(PREVIEW_BADGE.into()) });
     }
     let script = format!("<script type=\"application/json\" id=\"tailor-state\">{}</script>", state.to_json());
-    let headers = response.headers().clone();
-    let _ = headers.delete("content-length");
-    let _ = headers.delete("etag");
-    headers.set("cache-control", "private")?;
-    headers.append("vary", "Cookie")?;
-    for (name, value) in &extra {
-        headers.append(name, value)?;
-    }
-    let origin: web_sys::Response = response.into();
-    match tailor_transform(&origin, &plan.to_value(&rules).to_json(), &script, &headers.0) {
-        Some(rewritten) => Ok(Response::from(rewritten)),
-        None => Ok(Response::from(origin)),
-    }
+    Ok(tailor_transform(&response, &plan.to_value(&rules).to_json(), &script, &extra).unwrap_or(response))
 }
 
 /// Shown on every previewed page so nobody mistakes it for the live site.
@@ -273,63 +340,29 @@ fn console_log(message: &str) {
 
 /// The page from the origin: `ORIGIN` when configured, else the bundled
 /// static assets (`www/`).
-async fn origin_fetch(req: Request, env: &Env) -> worker::Result<Response> {
-    match env_string(env, "ORIGIN") {
-        Some(origin) => {
-            let url = req.url()?;
-            let mut target = format!("{}{}", origin.trim_end_matches('/'), url.path());
-            if let Some(query) = url.query() {
-                target.push('?');
-                target.push_str(query);
-            }
-            let init = web_sys::RequestInit::new();
-            init.set_redirect(web_sys::RequestRedirect::Manual);
-            // `new Request(url, request)`: a Request is a valid RequestInit in JS.
-            let upstream = web_sys::Request::new_with_str_and_init(&target, req.inner().unchecked_ref())
-                .map_err(|e| worker::Error::JsError(format!("{e:?}")))?;
-            let upstream = web_sys::Request::new_with_request_and_init(&upstream, &init)
-                .map_err(|e| worker::Error::JsError(format!("{e:?}")))?;
-            worker::Fetch::Request(Request::from(upstream)).send().await
-        }
-        None => env.assets("ASSETS")?.fetch_request(req).await,
-    }
+async fn origin_fetch(req: &web_sys::Request, incoming: &Incoming<'_>, env: &Env) -> worker::Result<web_sys::Response> {
+    let promise = tailor_origin_fetch(req, incoming.origin, env).map_err(worker::Error::from)?;
+    let response = js_sys::futures::JsFuture::from(promise).await.map_err(worker::Error::from)?;
+    response.dyn_into::<web_sys::Response>().map_err(|_| worker::Error::JsError("the origin fetch gave no Response".into()))
 }
 
-fn is_rewritable(response: &Response) -> bool {
-    let status = response.status_code();
-    let headers = response.headers();
-    let html = headers
-        .get("content-type")
-        .ok()
-        .flatten()
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/html"));
-    // Workers hand us gzip and brotli bodies already decoded; anything else we
-    // could not read, so it passes through.
-    let encoding_ok = match headers.get("content-encoding").ok().flatten() {
-        None => true,
-        Some(enc) => matches!(enc.trim().to_ascii_lowercase().as_str(), "" | "identity" | "gzip" | "br"),
-    };
-    status == 200 && html && encoding_ok
-}
-
-fn request_facts(req: &Request, dev: bool) -> RequestFacts {
-    let headers = req.headers();
-    let get = |name: &str| headers.get(name).ok().flatten();
-    let cf: JsValue = js_sys::Reflect::get(req.inner(), &JsValue::from_str("cf")).unwrap_or(JsValue::UNDEFINED);
+fn request_facts(incoming: &Incoming<'_>) -> RequestFacts {
+    let get = |name: &str| incoming.header(name).map(str::to_string);
+    let cf = |i: usize| Some(incoming.cf[i]).filter(|v| !v.is_empty()).map(str::to_string);
     let mut geo = Geo {
-        country: tailor_cf_string(&cf, "country").filter(|c| c != "XX" && c != "T1"),
-        region: tailor_cf_string(&cf, "region"),
-        city: tailor_cf_string(&cf, "city"),
-        continent: tailor_cf_string(&cf, "continent"),
-        eu: tailor_cf_string(&cf, "isEUCountry").map(|v| v == "1"),
-        timezone: tailor_cf_string(&cf, "timezone"),
+        country: cf(0).filter(|c| c != "XX" && c != "T1"),
+        region: cf(1),
+        city: cf(2),
+        continent: cf(3),
+        eu: cf(4).map(|v| v == "1" || v == "true"),
+        timezone: cf(5),
     };
-    let mut now = (tailor_now_ms() / 1000.0).floor() as i64;
-    if dev {
+    let mut now = (incoming.now_ms / 1000.0).floor() as i64;
+    if incoming.dev {
         // Local testing only: stand-ins for what request.cf and the clock give.
         // Any geo header replaces the whole cf geo, so a simulated visitor is
         // not mixed with the local runtime's placeholder location.
-        if ["x-tailor-country", "x-tailor-region", "x-tailor-city", "x-tailor-timezone"].iter().any(|h| get(h).is_some()) {
+        if ["x-tailor-country", "x-tailor-region", "x-tailor-city", "x-tailor-timezone"].iter().any(|h| incoming.header(h).is_some()) {
             geo = Geo::default();
         }
         if let Some(country) = get("x-tailor-country") {
@@ -344,17 +377,16 @@ fn request_facts(req: &Request, dev: bool) -> RequestFacts {
         if let Some(tz) = get("x-tailor-timezone") {
             geo.timezone = Some(tz);
         }
-        if let Some(Ok((epoch, offset))) = get("x-tailor-time").map(|t| parse_rfc3339(&t)) {
+        if let Some(Ok((epoch, offset))) = incoming.header("x-tailor-time").map(parse_rfc3339) {
             now = epoch;
-            if get("x-tailor-timezone").is_none() {
+            if incoming.header("x-tailor-timezone").is_none() {
                 // The offset written in the header is the visitor's.
                 geo.timezone = Some(fixed_offset_zone(offset));
             }
         }
     }
-    let header_pairs: Vec<(String, String)> = headers.entries().take(100).map(|(k, v)| (k, v)).collect();
     RequestFacts {
-        url: req.url().map(|u| u.to_string()).unwrap_or_default(),
+        url: incoming.url.to_string(),
         user_agent: get("user-agent"),
         ch_mobile: get("sec-ch-ua-mobile"),
         ch_platform: get("sec-ch-ua-platform"),
@@ -362,12 +394,12 @@ fn request_facts(req: &Request, dev: bool) -> RequestFacts {
         cookies: get("cookie"),
         accept_language: get("accept-language"),
         referrer: get("referer"),
-        headers: header_pairs,
+        headers: incoming.headers.iter().map(|&(k, v)| (k.to_string(), v.to_string())).collect(),
         geo,
         now,
-        fresh_visitor_id: Some(tailor_random_id()),
+        fresh_visitor_id: Some(incoming.random_id.to_string()),
         custom: Vec::new(),
-        gpc: get("sec-gpc").is_some_and(|v| v.trim() == "1"),
+        gpc: incoming.header("sec-gpc").is_some_and(|v| v.trim() == "1"),
     }
 }
 

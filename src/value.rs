@@ -199,11 +199,54 @@ pub fn write_js_number(n: f64, out: &mut String) {
         // Exact as an i64; `-0` prints as "0" in JavaScript.
         push_int(n as i64, out);
     } else {
+        // The browser has JavaScript's own algorithm at hand, for fewer bytes.
         #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
         crate::jsrt::number_to_string(n, out);
         #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
-        write_js_number_slow(n, out);
+        if !write_short_decimal(n, out) {
+            write_js_number_slow(n, out);
+        }
     }
+}
+
+/// Writes `n` if it is a decimal with at most 6 fractional digits and an
+/// integer part below 10^9 (bucket positions, prices, weights), and says
+/// whether it did. Such numbers are what pages and plans carry; the general
+/// shortest-digits algorithm costs a hundred times more.
+///
+/// Why the result is JavaScript's: `m / 10^k` is computed exactly rounded,
+/// so it equals `n` exactly when the decimal `m·10^-k` reads back as `n`.
+/// Any decimal with fewer digits differs from it by at least 10^-6, more
+/// than the spacing of doubles below 10^9 (about 1.2·10^-7), so it cannot
+/// read back as `n`: these are the shortest digits, and in this range
+/// JavaScript writes them in fixed notation.
+#[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+fn write_short_decimal(n: f64, out: &mut String) -> bool {
+    let magnitude = n.abs();
+    if !(magnitude >= 1e-6 && magnitude < 1e9) {
+        return false;
+    }
+    let mut scale = 1u64;
+    for digits in 1..=6 {
+        scale *= 10;
+        let scaled = (magnitude * scale as f64).round();
+        if scaled / scale as f64 != magnitude {
+            continue;
+        }
+        let scaled = scaled as u64;
+        if n < 0.0 {
+            out.push('-');
+        }
+        push_uint(scaled / scale, out);
+        out.push('.');
+        let mut buf = [0u8; 20];
+        let fraction = decimal_digits(scaled % scale, &mut buf);
+        out.extend(std::iter::repeat_n('0', digits - fraction.len()));
+        let significant = fraction.iter().rposition(|&b| b != b'0').map_or(0, |i| i + 1);
+        out.extend(fraction[..significant].iter().map(|&b| char::from(b)));
+        return true;
+    }
+    false
 }
 
 /// Writes an integer in decimal (`{}` without `core::fmt`).
@@ -499,6 +542,33 @@ mod tests {
         assert_eq!(Value::Number(1250555799951427.0 + 0.25).to_js_string(), "1250555799951427.2");
         assert_eq!(Value::Number(-861623616094189.0 - 0.25).to_js_string(), "-861623616094189.2");
         assert_eq!(Value::Number(5e-324).to_js_string(), "5e-324");
+    }
+
+    #[test]
+    fn short_decimals_take_the_fast_path_and_match_the_general_one() {
+        let mut values = vec![0.6844, -0.6844, 1e-6, 0.000123, 19.99, 0.1 + 0.2, 1.0 / 3.0, 999_999_999.5, 123_456.000_001, 2.5e-7];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // A decimal written out and read back, and any double.
+            let digits = 1 + (state % 6) as usize;
+            let integer = (state >> 8) % [1, 10, 1_000, 1_000_000_000][(state >> 4) as usize % 4];
+            let fraction = (state >> 40) % 10u64.pow(digits as u32);
+            values.push(format!("{integer}.{fraction:0digits$}").parse().unwrap_or(0.5));
+            values.push(f64::from_bits(state >> 2));
+        }
+        let mut fast_hits = 0;
+        for x in values.into_iter().filter(|x| x.is_finite()) {
+            let (mut fast, mut general) = (String::new(), String::new());
+            write_js_number_slow(x, &mut general);
+            if x != x.trunc() && write_short_decimal(x, &mut fast) {
+                fast_hits += 1;
+                assert_eq!(fast, general, "{x:e}");
+            }
+        }
+        assert!(fast_hits > 100_000, "only {fast_hits} values took the fast path");
     }
 
     #[test]

@@ -29,9 +29,6 @@ function passThrough(request, env) {
 
 export default class Tailor extends WorkerEntrypoint {
   async fetch(request) {
-    // Kept so the origin can still be asked if the engine fails before
-    // it has consumed the request.
-    const spare = request.method === "GET" || request.method === "HEAD" ? request.clone() : null;
     let reject;
     const trapped = new Promise((_, r) => { reject = r; });
     inFlight.add(reject);
@@ -40,7 +37,10 @@ export default class Tailor extends WorkerEntrypoint {
       return await Promise.race([engine.fetch(request), trapped]);
     } catch (error) {
       console.error("tailor: engine failed, serving the origin untouched:", String(error && error.message || error));
-      return passThrough(spare || request, this.env);
+      // A GET or HEAD has no body, so the request is still whole here. The
+      // engine hands any other method straight to the origin, body and all;
+      // no clone is kept for that rare failure, as it would cost every request.
+      return passThrough(request, this.env);
     } finally {
       inFlight.delete(reject);
     }
