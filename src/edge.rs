@@ -7,9 +7,12 @@
 //! (2 to 8 times less CPU than lol_html compiled into the wasm, and 197 KB
 //! gzip less to upload; see README and benches/rewriter). `HTMLRewriter` is
 //! lol_html inside workerd, so `tailor rewrite` (lol_html natively) shows the
-//! same bytes. Anything unexpected (no ruleset, a response that is not a
-//! successful HTML page, a rewriter that cannot be set up) returns the origin's
-//! response untouched. The JS entry written by
+//! same bytes. Small pages with a known length are rewritten whole and sent
+//! with their length (see `tailor_transform`). Everything the engine needs
+//! from JavaScript comes in one string (`tailor_incoming`): each crossing
+//! costs more than the decision itself. Anything unexpected (no ruleset, a
+//! response that is not a successful HTML page, a rewriter that cannot be set
+//! up) returns the origin's response untouched. The JS entry written by
 //! `tailor build` additionally catches a trap of this module and then serves
 //! the origin directly, so even a bug here cannot take the site down.
 
@@ -104,11 +107,19 @@ function applyChange(el, change) {
     case "remove": el.remove(); break;
   }
 }
-// Streams the response through workerd's native HTMLRewriter. Handlers never
+// Rewrites the response with workerd's native HTMLRewriter. Handlers never
 // throw (a throwing handler makes HTMLRewriter cut the page short), and a
-// rewriter that cannot be set up returns undefined: the caller passes the
-// origin response through. The response is personal now: not cached shared,
-// varies by cookie, and its length and entity tag are no longer the origin's.
+// rewriter that cannot be set up leaves the origin response as it is. The
+// response is personal now: not cached shared, varies by cookie, and its
+// length and entity tag are no longer the origin's.
+//
+// A small page the origin sent whole (a Content-Length up to WHOLE_PAGE_MAX,
+// not encoded) is rewritten into one buffer and sent with its length: one
+// write downstream instead of one per change (27 for the demo home page),
+// which costs the proxies and the client more than the rewrite itself. Such a
+// page arrives in a round trip or two anyway; anything larger or of unknown
+// length streams. Resolves to the response to send; never rejects.
+const WHOLE_PAGE_MAX = 32 * 1024;
 export function tailor_transform(response, planJson, stateScript, extra) {
   let transformed, headers;
   try {
@@ -143,9 +154,21 @@ export function tailor_transform(response, planJson, stateScript, extra) {
     transformed = rewriter.transform(response);
   } catch (e) {
     console.error("tailor: passing through, rewriter setup failed:", e && e.message);
-    return undefined;
+    return Promise.resolve(response);
   }
-  return new Response(transformed.body, { status: response.status, statusText: response.statusText, headers });
+  const init = { status: response.status, statusText: response.statusText, headers };
+  const length = Number(response.headers.get("content-length") || NaN);
+  const encoded = (response.headers.get("content-encoding") || "identity").trim().toLowerCase() !== "identity";
+  if (!(length <= WHOLE_PAGE_MAX) || encoded) return Promise.resolve(new Response(transformed.body, init));
+  return transformed.arrayBuffer().then(
+    (body) => {
+      headers.set("content-length", String(body.byteLength));
+      return new Response(body, init);
+    },
+    // The origin broke off: the visitor gets the same broken body a stream
+    // would have given, and no page is made up.
+    (error) => new Response(new ReadableStream({ start(c) { c.error(error); } }), init),
+  );
 }
 "#)]
 extern "C" {
@@ -156,7 +179,7 @@ extern "C" {
     fn tailor_origin_fetch(request: &web_sys::Request, origin: &str, env: &Env) -> Result<js_sys::Promise, JsValue>;
     fn tailor_rewritable(response: &web_sys::Response) -> bool;
     fn tailor_redirect(location: &str, extra: &str) -> web_sys::Response;
-    fn tailor_transform(response: &web_sys::Response, plan_json: &str, state_script: &str, extra: &str) -> Option<web_sys::Response>;
+    fn tailor_transform(response: &web_sys::Response, plan_json: &str, state_script: &str, extra: &str) -> js_sys::Promise;
 }
 
 thread_local! {
@@ -297,7 +320,9 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: worker::Context) -> wo
         plan.changes.push(PlannedChange { campaign: usize::MAX, selector: "body".into(), action: Action::Append(PREVIEW_BADGE.into()) });
     }
     let script = format!("<script type=\"application/json\" id=\"tailor-state\">{}</script>", state.to_json());
-    Ok(tailor_transform(&response, &plan.to_value(&rules).to_json(), &script, &extra).unwrap_or(response))
+    let rewritten = tailor_transform(&response, &plan.to_value(&rules).to_json(), &script, &extra);
+    let rewritten = js_sys::futures::JsFuture::from(rewritten).await.map_err(worker::Error::from)?;
+    rewritten.dyn_into::<web_sys::Response>().map_err(|_| worker::Error::JsError("the rewrite gave no Response".into()))
 }
 
 /// Shown on every previewed page so nobody mistakes it for the live site.

@@ -9,6 +9,7 @@ import { readFile, writeFile, mkdtemp, mkdir, copyFile, rm } from "node:fs/promi
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startWorker, root } from "./wrangler.mjs";
+import { startWorkerd } from "./workerd.mjs";
 
 const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 // A German visitor: dach-hero applies on "/" and "/shop/*", so HTML there *would* be rewritten.
@@ -55,10 +56,18 @@ before(async () => {
       };
       return pump();
     }
-    if (url.pathname === "/shop/truncated") {
-      res.writeHead(200, { "content-type": "text/html", "content-length": "100000" });
+    if (url.pathname === "/shop/truncated" || url.pathname === "/shop/truncated-small") {
+      // Above and below the size the worker rewrites whole (32 KB).
+      const length = url.pathname === "/shop/truncated" ? "100000" : "20000";
+      res.writeHead(200, { "content-type": "text/html", "content-length": length });
       res.write('<html><body><section id="hero"><h1>cut</h1></section><p>');
       return setTimeout(() => res.destroy(), 50);
+    }
+    if (url.pathname === "/shop/sized" || url.pathname === "/shop/sized-large") {
+      // The demo page with its length, as is and padded beyond 32 KB.
+      const body = url.pathname === "/shop/sized" ? demo : Buffer.concat([demo, Buffer.from(`<!--${"-".repeat(40 * 1024)}-->`)]);
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": String(body.length) });
+      return res.end(body);
     }
     const route = routes[url.pathname] ?? [200, { "content-type": "text/html; charset=utf-8" }, demo];
     const [status, headers, body] = route;
@@ -165,15 +174,39 @@ test("a 20 MB page is streamed completely", async () => {
 });
 
 test("a stream the origin breaks off ends without inventing content", async () => {
-  const res = await fetch(worker.url + "/shop/truncated", { headers: VISITOR });
-  let received = Buffer.alloc(0);
-  try {
-    for await (const chunk of res.body) received = Buffer.concat([received, Buffer.from(chunk)]);
-  } catch {
-    // The worker propagates the origin's failure: acceptable, as long as it is no fabricated page.
+  for (const [pathname, length] of [["/shop/truncated", 100000], ["/shop/truncated-small", 20000]]) {
+    const res = await fetch(worker.url + pathname, { headers: VISITOR });
+    let received = Buffer.alloc(0);
+    try {
+      for await (const chunk of res.body) received = Buffer.concat([received, Buffer.from(chunk)]);
+    } catch {
+      // The worker propagates the origin's failure: acceptable, as long as it is no fabricated page.
+    }
+    assert.ok(received.length < length, `${pathname}: nothing beyond what the origin sent`);
+    assert.doesNotMatch(received.toString(), /<\/html>/, pathname);
   }
-  assert.ok(received.length < 100000, "nothing beyond what the origin sent");
-  assert.doesNotMatch(received.toString(), /<\/html>/);
+});
+
+test("a small page with a known length is rewritten whole and keeps a length; larger ones stream", async () => {
+  // In workerd itself: wrangler dev's proxy sends every HTML page chunked.
+  const direct = await startWorkerd({ dir: path.join(root, "build/site/worker"), bindings: { TAILOR_DEV: "1", ORIGIN: originUrl } });
+  try {
+    for (const [pathname, whole] of [["/shop/sized", true], ["/shop/sized-large", false], ["/shop/gzip", false]]) {
+      const res = await fetch(direct.url + pathname, { headers: { ...VISITOR, "accept-encoding": "identity" } });
+      const body = Buffer.from(await res.arrayBuffer());
+      assert.equal(res.status, 200, pathname);
+      assert.match(body.toString(), /<h1>Willkommen, Berlin!<\/h1>/, `${pathname}: personalized`);
+      assert.match(body.toString(), pathname === "/shop/sized-large" ? /<\/html>\n?<!---+-->$/ : /<\/html>\s*$/, `${pathname}: complete`);
+      if (whole) {
+        assert.equal(res.headers.get("content-length"), String(body.length), `${pathname}: the rewritten page's length`);
+      } else {
+        assert.equal(res.headers.get("content-length"), null, `${pathname}: streamed, so no length`);
+        assert.equal(res.headers.get("transfer-encoding"), "chunked", pathname);
+      }
+    }
+  } finally {
+    await direct.stop();
+  }
 });
 
 test("a worker without a ruleset, or with a corrupted one, passes everything through", async () => {
