@@ -1,20 +1,22 @@
-//! The Cloudflare Worker: decide per request, stream the page through the
-//! rewrite.
+//! The Cloudflare Worker's engine: decide per request.
 //!
 //! Thin on purpose: it turns the request and `request.cf` into
-//! [`RequestFacts`], asks the core for a decision and a plan, and streams the
-//! origin's body through workerd's native `HTMLRewriter` with that plan
-//! (2 to 8 times less CPU than lol_html compiled into the wasm, and 197 KB
-//! gzip less to upload; see README and benches/rewriter). `HTMLRewriter` is
-//! lol_html inside workerd, so `tailor rewrite` (lol_html natively) shows the
-//! same bytes. Small pages with a known length are rewritten whole and sent
-//! with their length (see `tailor_transform`). Everything the engine needs
-//! from JavaScript comes in one string (`tailor_incoming`): each crossing
-//! costs more than the decision itself. Anything unexpected (no ruleset, a
-//! response that is not a successful HTML page, a rewriter that cannot be set
-//! up) returns the origin's response untouched. The JS entry written by
-//! `tailor build` additionally catches a trap of this module and then serves
-//! the origin directly, so even a bug here cannot take the site down.
+//! [`RequestFacts`], asks the core for a decision and a plan, and tells the
+//! JS entry (src/js/worker-entry.mjs, written by `tailor build`) what to do:
+//! pass the origin's response through, redirect, or stream the origin's page
+//! through workerd's native `HTMLRewriter` with the plan (2 to 8 times less
+//! CPU than lol_html compiled into the wasm, and 197 KB gzip less to upload;
+//! see README and benches/rewriter). `HTMLRewriter` is lol_html inside
+//! workerd, so `tailor rewrite` (lol_html natively) shows the same bytes.
+//!
+//! One synchronous call per request, with everything the engine needs from
+//! JavaScript in one string (`tailor_incoming`): each crossing, future and
+//! promise between JavaScript and wasm cost more than the decision itself
+//! (measured in local workerd, see BENCHMARKS.md). The I/O stays in the
+//! entry, which also catches a trap of this module and then serves the
+//! origin directly, so even a bug here cannot take the site down. Anything
+//! unexpected (no ruleset, a response that is not a successful HTML page, a
+//! rewriter that cannot be set up) gives the origin's response untouched.
 
 use crate::codec;
 use crate::context::{Context, Geo, ParsedUrl, RequestFacts};
@@ -30,8 +32,7 @@ use crate::time::parse_rfc3339;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use worker::{event, Env};
+use worker::Env;
 
 #[wasm_bindgen(inline_js = r#"
 export function tailor_rules() {
@@ -49,7 +50,7 @@ export function tailor_incoming(request, env) {
   const key = env.TAILOR_PREVIEW_KEY;
   const fields = [
     String(Date.now()), crypto.randomUUID().replaceAll("-", ""),
-    clean(env.TAILOR_DEV), typeof env.ORIGIN === "string" ? clean(env.ORIGIN) : "", typeof key === "string" ? clean(key) : "",
+    clean(env.TAILOR_DEV), typeof key === "string" ? clean(key) : "",
     request.method, request.url,
     clean(cf.country), clean(cf.region), clean(cf.city), clean(cf.continent), clean(cf.isEUCountry), clean(cf.timezone),
   ];
@@ -60,126 +61,11 @@ export function tailor_incoming(request, env) {
   }
   return fields.join("\0");
 }
-// The origin's response: ORIGIN + the request's path and query, or the
-// bundled static assets. Redirects are the visitor's to follow.
-export function tailor_origin_fetch(request, origin, env) {
-  if (!origin) return env.ASSETS.fetch(request);
-  const url = new URL(request.url);
-  return fetch(new Request(origin.replace(/\/+$/, "") + url.pathname + url.search, request), { redirect: "manual" });
-}
-// A page we can rewrite: a successful HTML response whose body the runtime
-// hands us decoded (it decodes gzip and brotli; anything else we could not read).
-export function tailor_rewritable(response) {
-  if (response.status !== 200) return false;
-  const type = response.headers.get("content-type");
-  if (!type || !type.trimStart().toLowerCase().startsWith("text/html")) return false;
-  const encoding = (response.headers.get("content-encoding") || "").trim().toLowerCase();
-  return encoding === "" || encoding === "identity" || encoding === "gzip" || encoding === "br";
-}
-function appendHeaders(headers, pairs) {
-  const fields = pairs ? pairs.split("\0") : [];
-  for (let i = 0; i + 1 < fields.length; i += 2) headers.append(fields[i], fields[i + 1]);
-  return headers;
-}
-export function tailor_redirect(location, extra) {
-  const headers = appendHeaders(new Headers({ location, "cache-control": "private, no-store" }), extra);
-  return new Response(null, { status: 302, headers });
-}
-function editClasses(current, add, remove) {
-  const classes = (current || "").split(/[\t\n\f\r ]+/).filter((c) => c && !remove.includes(c));
-  for (const c of add) if (!classes.includes(c)) classes.push(c);
-  return classes.join(" ");
-}
-function applyChange(el, change) {
-  const v = change.value, html = { html: true };
-  switch (change.action) {
-    case "text": el.setInnerContent(v, { html: false }); break;
-    case "html": el.setInnerContent(v, html); break;
-    case "attr": for (const [name, value] of Object.entries(v)) el.setAttribute(name, value.replaceAll("&", "&amp;")); break;
-    case "remove_attr": for (const name of v) el.removeAttribute(name); break;
-    case "add_class": el.setAttribute("class", editClasses(el.getAttribute("class"), v, []).replaceAll("&", "&amp;")); break;
-    case "remove_class": if (el.hasAttribute("class")) el.setAttribute("class", editClasses(el.getAttribute("class"), [], v).replaceAll("&", "&amp;")); break;
-    case "before": el.before(v, html); break;
-    case "after": el.after(v, html); break;
-    case "prepend": el.prepend(v, html); break;
-    case "append": el.append(v, html); break;
-    case "replace": el.replace(v, html); break;
-    case "remove": el.remove(); break;
-  }
-}
-// Rewrites the response with workerd's native HTMLRewriter. Handlers never
-// throw (a throwing handler makes HTMLRewriter cut the page short), and a
-// rewriter that cannot be set up leaves the origin response as it is. The
-// response is personal now: not cached shared, varies by cookie, and its
-// length and entity tag are no longer the origin's.
-//
-// A small page the origin sent whole (a Content-Length up to WHOLE_PAGE_MAX,
-// not encoded) is rewritten into one buffer and sent with its length: one
-// write downstream instead of one per change (27 for the demo home page),
-// which costs the proxies and the client more than the rewrite itself. Such a
-// page arrives in a round trip or two anyway; anything larger or of unknown
-// length streams. Resolves to the response to send; never rejects.
-const WHOLE_PAGE_MAX = 32 * 1024;
-export function tailor_transform(response, planJson, stateScript, extra) {
-  let transformed, headers;
-  try {
-    const plan = JSON.parse(planJson);
-    let rewriter = new HTMLRewriter();
-    for (const change of plan.changes) {
-      rewriter = rewriter.on(change.select, {
-        element(el) {
-          try { applyChange(el, change); } catch (e) { console.error("tailor: change failed", change.select, e && e.message); }
-        },
-      });
-    }
-    let inserted = false, headSeen = false;
-    rewriter = rewriter.on("head", {
-      element(el) {
-        if (headSeen) return;
-        headSeen = true;
-        try {
-          el.onEndTag((end) => { if (!inserted) { inserted = true; end.before(stateScript, { html: true }); } });
-        } catch (e) { /* no end tag: the document end takes the script */ }
-      },
-    });
-    rewriter = rewriter.onDocument({
-      end(end) { if (!inserted) { inserted = true; end.append(stateScript, { html: true }); } },
-    });
-    headers = new Headers(response.headers);
-    headers.delete("content-length");
-    headers.delete("etag");
-    headers.set("cache-control", "private");
-    headers.append("vary", "Cookie");
-    appendHeaders(headers, extra);
-    transformed = rewriter.transform(response);
-  } catch (e) {
-    console.error("tailor: passing through, rewriter setup failed:", e && e.message);
-    return Promise.resolve(response);
-  }
-  const init = { status: response.status, statusText: response.statusText, headers };
-  const length = Number(response.headers.get("content-length") || NaN);
-  const encoded = (response.headers.get("content-encoding") || "identity").trim().toLowerCase() !== "identity";
-  if (!(length <= WHOLE_PAGE_MAX) || encoded) return Promise.resolve(new Response(transformed.body, init));
-  return transformed.arrayBuffer().then(
-    (body) => {
-      headers.set("content-length", String(body.byteLength));
-      return new Response(body, init);
-    },
-    // The origin broke off: the visitor gets the same broken body a stream
-    // would have given, and no page is made up.
-    (error) => new Response(new ReadableStream({ start(c) { c.error(error); } }), init),
-  );
-}
 "#)]
 extern "C" {
     fn tailor_rules() -> Option<Vec<u8>>;
     fn tailor_now_ms() -> f64;
     fn tailor_incoming(request: &web_sys::Request, env: &Env) -> String;
-    #[wasm_bindgen(catch)]
-    fn tailor_origin_fetch(request: &web_sys::Request, origin: &str, env: &Env) -> Result<js_sys::Promise, JsValue>;
-    fn tailor_rewritable(response: &web_sys::Response) -> bool;
-    fn tailor_redirect(location: &str, extra: &str) -> web_sys::Response;
-    fn tailor_transform(response: &web_sys::Response, plan_json: &str, state_script: &str, extra: &str) -> js_sys::Promise;
 }
 
 thread_local! {
@@ -204,7 +90,6 @@ struct Incoming<'a> {
     now_ms: f64,
     random_id: &'a str,
     dev: bool,
-    origin: &'a str,
     preview_key: &'a str,
     method: &'a str,
     url: &'a str,
@@ -220,13 +105,13 @@ impl<'a> Incoming<'a> {
         let now_ms = next().parse().unwrap_or(0.0);
         let random_id = next();
         let dev = matches!(next(), "1" | "true" | "yes");
-        let (origin, preview_key, method, url) = (next(), next(), next(), next());
+        let (preview_key, method, url) = (next(), next(), next());
         let cf = [next(), next(), next(), next(), next(), next()];
         let mut headers = Vec::new();
         while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
             headers.push((name, value));
         }
-        Incoming { now_ms, random_id, dev, origin, preview_key, method, url, cf, headers }
+        Incoming { now_ms, random_id, dev, preview_key, method, url, cf, headers }
     }
 
     fn header(&self, name: &str) -> Option<&'a str> {
@@ -234,15 +119,28 @@ impl<'a> Incoming<'a> {
     }
 }
 
-#[event(fetch)]
-pub async fn fetch(req: web_sys::Request, env: Env, _ctx: worker::Context) -> worker::Result<web_sys::Response> {
-    let incoming_text = tailor_incoming(&req, &env);
+/// What the JS entry (src/js/worker-entry.mjs) is to do with a request, as
+/// NUL-separated fields (JSON and header values carry no raw NUL):
+///
+/// - `pass`: the origin's response as it is (no ruleset, not a GET, nothing
+///   to personalize for this visitor);
+/// - `redirect`, location, extra headers…: a 302 instead of the page;
+/// - `personalize`, plan JSON, state script, extra headers…: the origin's
+///   response, rewritten when it is a successful HTML page.
+///
+/// Synchronous and one call per request: the decision needs no I/O, and each
+/// crossing between JavaScript and the engine, each future and promise
+/// costs more than the decision itself. A trap here throws in the entry,
+/// which then serves the origin's page.
+#[wasm_bindgen]
+pub fn decide(request: &web_sys::Request, env: &Env) -> String {
+    let incoming_text = tailor_incoming(request, env);
     let incoming = Incoming::parse(&incoming_text);
     let rules = match rules() {
         Ok(rules) => rules,
         Err(reason) => {
             console_log(&format!("tailor: passing through: {reason}"));
-            return origin_fetch(&req, &incoming, &env).await;
+            return PASS.to_string();
         }
     };
     #[cfg(feature = "fault-injection")]
@@ -250,7 +148,7 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: worker::Context) -> wo
         panic!("tailor: injected fault (test build)");
     }
     if incoming.method != "GET" {
-        return origin_fetch(&req, &incoming, &env).await;
+        return PASS.to_string();
     }
     let started = tailor_now_ms();
     let mut facts = request_facts(&incoming);
@@ -283,12 +181,10 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: worker::Context) -> wo
     let set_cookie = if preview.active { None } else { visitor_cookie(&rules, &decision, &ctx) };
     let elapsed = tailor_now_ms() - started;
 
-    // Response headers to add, as `name\0value\0…` for the JS side.
+    // Response headers to add, as `\0name\0value…` after the other fields.
     let mut extra = String::new();
     let mut add_header = |name: &str, value: &str| {
-        if !extra.is_empty() {
-            extra.push('\0');
-        }
+        extra.push('\0');
         extra.push_str(name);
         extra.push('\0');
         extra.extend(value.chars().filter(|&c| c != '\0'));
@@ -306,24 +202,27 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: worker::Context) -> wo
 
     if let Some((_, target)) = &plan.redirect {
         if let Some(location) = safe_redirect(target, &facts.url, &rules.site.redirect_hosts) {
-            return Ok(tailor_redirect(&location, &extra));
+            return format!("redirect\0{}{extra}", location.replace('\0', ""));
         }
     }
-
-    let response = origin_fetch(&req, &incoming, &env).await?;
-    if !tailor_rewritable(&response) || (decision.assigned().next().is_none() && !preview.active) {
-        return Ok(response);
+    if decision.assigned().next().is_none() && !preview.active {
+        return PASS.to_string();
     }
     let mut state = state_json(&rules, &decision, &ctx, true);
     if preview.active {
         state.insert("qa", Value::Bool(true));
         plan.changes.push(PlannedChange { campaign: usize::MAX, selector: "body".into(), action: Action::Append(PREVIEW_BADGE.into()) });
     }
-    let script = format!("<script type=\"application/json\" id=\"tailor-state\">{}</script>", state.to_json());
-    let rewritten = tailor_transform(&response, &plan.to_value(&rules).to_json(), &script, &extra);
-    let rewritten = js_sys::futures::JsFuture::from(rewritten).await.map_err(worker::Error::from)?;
-    rewritten.dyn_into::<web_sys::Response>().map_err(|_| worker::Error::JsError("the rewrite gave no Response".into()))
+    let mut out = String::from("personalize\0");
+    plan.to_value(&rules).write_json(&mut out);
+    out.push_str("\0<script type=\"application/json\" id=\"tailor-state\">");
+    state.write_json(&mut out);
+    out.push_str("</script>");
+    out.push_str(&extra);
+    out
 }
+
+const PASS: &str = "pass";
 
 /// Shown on every previewed page so nobody mistakes it for the live site.
 /// The label lives in a declarative shadow root, so page styles cannot reach
@@ -361,14 +260,6 @@ fn debug_header(rules: &Ruleset, decision: &crate::decide::Decision, notes: &[St
 
 fn console_log(message: &str) {
     worker::console_log!("{}", message);
-}
-
-/// The page from the origin: `ORIGIN` when configured, else the bundled
-/// static assets (`www/`).
-async fn origin_fetch(req: &web_sys::Request, incoming: &Incoming<'_>, env: &Env) -> worker::Result<web_sys::Response> {
-    let promise = tailor_origin_fetch(req, incoming.origin, env).map_err(worker::Error::from)?;
-    let response = js_sys::futures::JsFuture::from(promise).await.map_err(worker::Error::from)?;
-    response.dyn_into::<web_sys::Response>().map_err(|_| worker::Error::JsError("the origin fetch gave no Response".into()))
 }
 
 fn request_facts(incoming: &Incoming<'_>) -> RequestFacts {

@@ -416,9 +416,10 @@ function ensureLolhtmlEngine() {
   return { dir, cli, commit };
 }
 
-/** What the checkout's engine does with a plan: lol_html in the wasm, or HTMLRewriter from its JS glue. */
-function engineKind(dir) {
-  const js = fs.readFileSync(path.join(dir, "worker/index.js"), "utf8");
+/** What an engine does with a plan: lol_html in the wasm, or HTMLRewriter from JS (its glue, or
+ * since the synchronous engine the worker entry of the CLI that builds it, `entry`). */
+function engineKind(dir, entry = "") {
+  const js = fs.readFileSync(path.join(dir, "worker/index.js"), "utf8") + entry;
   return js.includes("HTMLRewriter") ? "the wasm decides, HTMLRewriter applies" : "lol_html in the wasm";
 }
 
@@ -434,7 +435,7 @@ async function main() {
   const headEngine = path.join(root, "build/engine");
   if (!fs.existsSync(path.join(headEngine, "worker/index_bg.wasm"))) throw new Error("build/engine is missing: run `make engine` first");
   const lol = ensureLolhtmlEngine();
-  const engines = { lolhtml: lol.dir, lolhtmlRev: `commit ${lol.commit.slice(0, 7)}`, head: headEngine, headKind: engineKind(headEngine) };
+  const engines = { lolhtml: lol.dir, lolhtmlRev: `commit ${lol.commit.slice(0, 7)}`, head: headEngine, headKind: engineKind(headEngine, fs.readFileSync(path.join(root, "src/js/worker-entry.mjs"), "utf8")) };
   info.engines = `lol_html: ${engines.lolhtmlRev} (${engineKind(lol.dir)}); HEAD: ${sh("git", ["-C", root, "rev-parse", "--short", "HEAD"])}${sh("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"]) ? " + uncommitted changes" : ""} (${engines.headKind})`;
   for (const [cliBin, rules, out, engine] of [[lol.cli, "rules.toml", "tailor-lolhtml", lol.dir], [lol.cli, "rules-idle.toml", "tailor-idle", lol.dir],
     [tailorBin, "rules.toml", "tailor-head", headEngine]]) {
