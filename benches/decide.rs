@@ -2,7 +2,8 @@
 //! 50 and 200 campaigns with realistic conditions, natively. The same
 //! rulesets in wasm under node are measured by benches/node/ (see BENCHMARKS.md).
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use tailor::compile::{compile, source::Format, zone::ChronoClock};
 use tailor::context::{Context, Geo, RequestFacts};
 use tailor::decide::decide;

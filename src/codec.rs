@@ -9,7 +9,7 @@
 use crate::condition::{Condition, SavedGroups};
 use crate::glob::Glob;
 use crate::preview::PreviewMode;
-use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Segment, Site, Targeting, Variant};
+use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Seed, Segment, Site, Targeting, Variant};
 use crate::template::{Part, Template};
 use crate::value::Value;
 use std::fmt;
@@ -488,7 +488,7 @@ impl Reader<'_> {
         };
         let days = self.byte()?;
         let coverage = self.f64()?;
-        let seed = self.string()?;
+        let seed = Seed::new(self.string()?);
         let kind = match self.byte()? {
             0 => CampaignKind::Personalization,
             1 => CampaignKind::Experiment,

@@ -251,7 +251,7 @@ fn assign(campaign: &Campaign, ctx: &Context, is_bot: bool) -> Outcome {
         }
         CampaignKind::Experiment => {
             let Some(id) = ctx.visitor_id.as_deref() else { return Outcome::Skipped(Skip::NoVisitorId) };
-            let Some(n) = bucket::hash(&campaign.seed, id, 2) else { return Outcome::Skipped(Skip::NoVisitorId) };
+            let n = bucket::hash_after(campaign.seed.state(), id);
             let variants = &campaign.variants;
             match bucket::choose_weighted(n, variants.len(), campaign.coverage, |i| variants[i].weight) {
                 Some(variant) => Outcome::Assigned(Assignment { variant, bucket: Some(n), via: Via::Bucket }),

@@ -85,11 +85,40 @@ pub struct Campaign {
     /// `coverage`).
     pub coverage: f64,
     /// Hash seed, GrowthBook's `seed` (defaults to the campaign id).
-    pub seed: String,
+    pub seed: Seed,
     /// Whether the variants are an A/B test (bucketed by visitor id) rather
     /// than plain personalization (one variant for the whole audience).
     pub kind: CampaignKind,
     pub variants: Vec<Variant>,
+}
+
+/// A campaign's hash seed and the FNV-1a state after hashing it: every A/B
+/// decision hashes `seed + visitor id`, and the seed's part is the same for
+/// every visitor, so it is hashed once, when the ruleset is built or loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    text: String,
+    state: u32,
+}
+
+impl Seed {
+    pub fn new(text: String) -> Seed {
+        let state = crate::bucket::fnv32a(&text);
+        Seed { text, state }
+    }
+
+    /// The FNV-1a state after the seed (see [`crate::bucket::hash_after`]).
+    pub fn state(&self) -> u32 {
+        self.state
+    }
+}
+
+impl std::ops::Deref for Seed {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

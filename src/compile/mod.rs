@@ -14,7 +14,7 @@ pub mod zone;
 use crate::condition::{Condition, ConditionError, ConditionIssue, SavedGroups};
 use crate::glob::Glob;
 use crate::html;
-use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Segment, Site, Targeting, Variant};
+use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Seed, Segment, Site, Targeting, Variant};
 use crate::template::Template;
 use crate::time::{parse_clock, parse_rfc3339, DAY_NAMES};
 use crate::value::Value;
@@ -590,7 +590,7 @@ impl Compiler<'_> {
                 None => 1.0,
             },
         };
-        let seed = node.get("seed").and_then(|n| self.string(n, "`seed`")).unwrap_or_else(|| id.clone());
+        let seed = Seed::new(node.get("seed").and_then(|n| self.string(n, "`seed`")).unwrap_or_else(|| id.clone()));
 
         let mut selectors = Vec::new();
         let variants = self.variants(node, &what, site, &mut selectors);
