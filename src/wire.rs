@@ -76,8 +76,15 @@ impl<'a> Reader<'a> {
 
     #[cfg_attr(tailor_nightly, optimize(speed))]
     fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.str_bytes()?).ok()
+    }
+
+    /// A string's bytes, not yet checked to be UTF-8.
+    #[inline(always)]
+    #[cfg_attr(tailor_nightly, optimize(speed))]
+    fn str_bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()?;
-        std::str::from_utf8(self.take(n)?).ok()
+        self.take(n)
     }
 
     #[cfg_attr(tailor_nightly, optimize(speed))]
@@ -126,8 +133,15 @@ impl<'a> Reader<'a> {
                 }
                 let Value::Object(entries) = into else { return None };
                 for i in 0..n {
-                    let key = self.str()?;
-                    if i < entries.len() && entries[i].0 != key {
+                    let key_bytes = self.str_bytes()?;
+                    // The same key as last time (the usual case: visitors
+                    // share their attributes' shape) is valid UTF-8 already.
+                    if i < entries.len() && entries[i].0.as_bytes() == key_bytes {
+                        self.value(&mut entries[i].1, depth + 1)?;
+                        continue;
+                    }
+                    let key = std::str::from_utf8(key_bytes).ok()?;
+                    if i < entries.len() {
                         // The same key further on (an attribute missing
                         // from this visitor shifted the rest) keeps its
                         // value's buffers.
