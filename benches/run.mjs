@@ -11,7 +11,7 @@
 // (benches/node/*.mjs), load (benches/load/run.mjs), browser
 // (benches/browser/run.mjs), sizes (benches/sizes.mjs). Each is bounded in
 // time; the whole run takes about 10 minutes on 2 cores (3 with BENCH_QUICK).
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -75,6 +75,12 @@ async function main() {
   const previous = fs.existsSync(path.join(dir, "steps.json")) ? JSON.parse(fs.readFileSync(path.join(dir, "steps.json"), "utf8")) : null;
   const steps = {};
   const started = new Date();
+  // The code measured: the commit, and the files changed beside it (the report says which).
+  const git = (...args) => { try { return execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim(); } catch { return ""; } };
+  const code = {
+    commit: git("rev-parse", "--short", "HEAD"),
+    changed: git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md").split("\n").filter(Boolean).map((l) => l.slice(3)),
+  };
   for (const step of STEPS) {
     if (only.length && !only.includes(step.id)) {
       if (previous?.steps?.[step.id]) steps[step.id] = previous.steps[step.id];
@@ -95,7 +101,7 @@ async function main() {
     steps[step.id] = { title: step.title, status, code: r.code, seconds, loadavgStart: loadStart, loadavgEnd: os.loadavg(), finished: new Date().toISOString() };
     console.error(`bench: ${step.id}: ${status} in ${seconds.toFixed(0)} s`);
   }
-  const summary = { started: started.toISOString(), finished: new Date().toISOString(), quick: QUICK, steps };
+  const summary = { started: started.toISOString(), finished: new Date().toISOString(), quick: QUICK, code, steps };
   fs.writeFileSync(path.join(dir, "steps.json"), JSON.stringify(summary, null, 2));
   const failed = Object.entries(steps).filter(([, s]) => s.status !== "ok" && s.status !== "skipped");
   if (failed.length) {
