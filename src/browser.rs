@@ -268,4 +268,3 @@ fn facts_from(v: &Value) -> RequestFacts {
         gpc: v.get("gpc") == Some(&Value::Bool(true)),
     }
 }
-

@@ -74,30 +74,12 @@ pub fn hash_after(seed_state: u32, value: &str) -> f64 {
     f64::from(fnv32a_decimal(first) % 10000) / 10000.0
 }
 
-/// FNV-1a of the decimal digits of `n` (`String(n)` in JS), written two at a
-/// time: half the dependent divisions of one digit at a time, on a path that
-/// runs for every A/B test and visitor.
+/// FNV-1a of the decimal digits of `n` (`String(n)` in JS).
 #[inline(always)]
 #[cfg_attr(tailor_nightly, optimize(speed))]
-fn fnv32a_decimal(mut n: u32) -> u32 {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    while n >= 100 {
-        let pair = n % 100;
-        n /= 100;
-        i -= 2;
-        buf[i] = b'0' + (pair / 10) as u8;
-        buf[i + 1] = b'0' + (pair % 10) as u8;
-    }
-    if n >= 10 {
-        i -= 2;
-        buf[i] = b'0' + (n / 10) as u8;
-        buf[i + 1] = b'0' + (n % 10) as u8;
-    } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
-    }
-    fnv32a_bytes(FNV_OFFSET, &buf[i..])
+fn fnv32a_decimal(n: u32) -> u32 {
+    let mut buf = [0u8; 20];
+    fnv32a_bytes(FNV_OFFSET, crate::value::decimal_digits(n.into(), &mut buf))
 }
 
 /// [`choose_variation`] over [`bucket_ranges`] for `count` variations with

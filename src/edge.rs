@@ -150,7 +150,6 @@ pub fn decide(request: &web_sys::Request, env: &Env) -> String {
     if incoming.method != "GET" {
         return PASS.to_string();
     }
-    let started = tailor_now_ms();
     let mut facts = request_facts(&incoming);
 
     // QA previews: from the query (which also starts a session) or the session cookie.
@@ -179,7 +178,6 @@ pub fn decide(request: &web_sys::Request, env: &Env) -> String {
     let mut plan = Plan::build(&rules, &decision, &ctx);
     // A preview never writes the sticky assignment.
     let set_cookie = if preview.active { None } else { visitor_cookie(&rules, &decision, &ctx) };
-    let elapsed = tailor_now_ms() - started;
 
     // Response headers to add, as `\0name\0value…` after the other fields.
     let mut extra = String::new();
@@ -197,12 +195,16 @@ pub fn decide(request: &web_sys::Request, env: &Env) -> String {
     }
     if preview.active && preview.debug {
         add_header("tailor-debug", &debug_header(&rules, &decision, &notes));
+        // Since `tailor_incoming` read the clock (the clock is read again
+        // only for this header).
+        let elapsed = tailor_now_ms() - incoming.now_ms;
         add_header("server-timing", &format!("tailor;dur={elapsed};desc=\"decision\""));
     }
 
     if let Some((_, target)) = &plan.redirect {
         if let Some(location) = safe_redirect(target, &facts.url, &rules.site.redirect_hosts) {
-            return format!("redirect\0{}{extra}", location.replace('\0', ""));
+            // A serialized URL has no raw NUL.
+            return format!("redirect\0{location}{extra}");
         }
     }
     if decision.assigned().next().is_none() && !preview.active {

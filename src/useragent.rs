@@ -153,8 +153,13 @@ pub fn is_bot(user_agent: &str) -> bool {
     is_lower_bot(&user_agent.to_ascii_lowercase())
 }
 
+/// Whether the (lower-cased) User-Agent contains any of `tokens`.
+fn has_any(ua: &str, tokens: &[&str]) -> bool {
+    tokens.iter().any(|t| search::contains(ua, t))
+}
+
 fn is_lower_bot(ua: &str) -> bool {
-    BOT_TOKENS.iter().any(|token| search::contains(ua, token)) || has_bot_word(ua.as_bytes())
+    has_any(ua, BOT_TOKENS) || has_bot_word(ua.as_bytes())
 }
 
 /// Looks for a word ending in "bot" (`Googlebot/2.1`, `AhrefsBot;`, `bot.html`)
@@ -177,11 +182,11 @@ fn has_bot_word(ua: &[u8]) -> bool {
 /// UAs also contain "Mobile"; explicit phone markers come before the Android
 /// rule because Opera Mini on Android omits "Mobile".
 fn device_from_ua(ua: &str) -> Device {
-    if ["ipad", "tablet", "kindle", "silk/", "playbook"].iter().any(|t| search::contains(ua, t)) {
+    if has_any(ua, &["ipad", "tablet", "kindle", "silk/", "playbook"]) {
         Device::Tablet
-    } else if ["iphone", "ipod", "mobi", "windows phone", "opera mini", "blackberry", "bb10"].iter().any(|t| search::contains(ua, t)) {
+    } else if has_any(ua, &["iphone", "ipod", "mobi", "windows phone", "opera mini", "blackberry", "bb10"]) {
         Device::Mobile
-    } else if ["android tv", "googletv", "smart-tv", "smarttv", "crkey", "bravia"].iter().any(|t| search::contains(ua, t)) {
+    } else if has_any(ua, &["android tv", "googletv", "smart-tv", "smarttv", "crkey", "bravia"]) {
         // Android TVs lack "Mobile" like tablets do, but are big screens.
         Device::Desktop
     } else if search::contains(ua, "android") {
@@ -197,7 +202,7 @@ fn device_from_ua(ua: &str) -> Device {
 fn os_from_ua(ua: &str) -> Option<&'static str> {
     if search::contains(ua, "windows phone") {
         Some("windows")
-    } else if ["iphone", "ipad", "ipod"].iter().any(|t| search::contains(ua, t)) {
+    } else if has_any(ua, &["iphone", "ipad", "ipod"]) {
         Some("ios")
     } else if search::contains(ua, "android") {
         Some("android")
@@ -206,7 +211,7 @@ fn os_from_ua(ua: &str) -> Option<&'static str> {
         Some("chromeos")
     } else if search::contains(ua, "windows") {
         Some("windows")
-    } else if ["macintosh", "mac os x"].iter().any(|t| search::contains(ua, t)) {
+    } else if has_any(ua, &["macintosh", "mac os x"]) {
         Some("macos")
     } else if search::contains(ua, "linux") {
         Some("linux")
@@ -219,19 +224,19 @@ fn os_from_ua(ua: &str) -> Option<&'static str> {
 /// and every WebKit browser carries `Safari/`, so derivatives are checked
 /// before their base.
 fn browser_from_ua(ua: &str, os: Option<&str>) -> Option<&'static str> {
-    if ["edg/", "edga/", "edgios/", "edge/"].iter().any(|t| search::contains(ua, t)) {
+    if has_any(ua, &["edg/", "edga/", "edgios/", "edge/"]) {
         Some("edge")
-    } else if ["opr/", "opera", "opios/"].iter().any(|t| search::contains(ua, t)) {
+    } else if has_any(ua, &["opr/", "opera", "opios/"]) {
         Some("opera")
     } else if search::contains(ua, "samsungbrowser") {
         Some("samsung")
     } else if search::contains(ua, "crios/") {
         Some("chrome")
-    } else if ["fxios/", "firefox/"].iter().any(|t| search::contains(ua, t)) {
+    } else if has_any(ua, &["fxios/", "firefox/"]) {
         Some("firefox")
-    } else if ["chrome/", "chromium/"].iter().any(|t| search::contains(ua, t)) {
+    } else if has_any(ua, &["chrome/", "chromium/"]) {
         Some("chrome")
-    } else if ["msie ", "trident/"].iter().any(|t| search::contains(ua, t)) {
+    } else if has_any(ua, &["msie ", "trident/"]) {
         Some("ie")
     } else if search::contains(ua, "safari/") && matches!(os, Some("ios" | "macos")) {
         // Old Android browsers, BlackBerry and GNOME Web also claim Safari;

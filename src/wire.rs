@@ -56,7 +56,6 @@ impl<'a> Reader<'a> {
     }
 
     #[inline(always)]
-
     #[cfg_attr(tailor_nightly, optimize(speed))]
     fn u32(&mut self) -> Option<usize> {
         let b = self.take(4)?;
@@ -73,7 +72,6 @@ impl<'a> Reader<'a> {
     }
 
     #[inline(always)]
-
     #[cfg_attr(tailor_nightly, optimize(speed))]
     fn str(&mut self) -> Option<&'a str> {
         std::str::from_utf8(self.str_bytes()?).ok()

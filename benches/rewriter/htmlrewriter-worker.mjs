@@ -1,6 +1,6 @@
 // The alternative to lol_html in the wasm: workerd's built-in HTMLRewriter
 // applying the same five changes as rules.toml, with the same escaping and the
-// same response handling as the tailor worker (src/edge.rs, src/rewrite.rs):
+// same response handling as the tailor worker (src/js/worker-entry.mjs, src/rewrite.rs):
 // GET + 200 + text/html only; content-length and etag dropped,
 // cache-control: private, vary: Cookie; the decision state inserted as
 // <script type="application/json" id="tailor-state"> at the end of <head>

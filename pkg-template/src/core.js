@@ -1,7 +1,7 @@
 // tailor's browser loader: loads the engine (wasm with the compiled rules in
 // its `tailor.rules` custom section), gathers the visitor's facts, decides,
 // and applies the plan to the DOM exactly as the edge applies it with
-// HTMLRewriter (src/edge.rs, `applyChange`). See ../README.md for behaviour
+// HTMLRewriter (src/js/worker-entry.mjs, `applyChange`). See ../README.md for behaviour
 // and limitations.
 import { initSync, load, decide_json, evaluate as evaluateExport, campaigns_json } from "tailor-engine";
 import { evaluator } from "./evaluate.js";
@@ -309,7 +309,7 @@ async function run(o) {
   });
 }
 
-/** Edits a class attribute like the edge (src/edge.rs `editClasses`). */
+/** Edits a class attribute like the edge (src/js/worker-entry.mjs `editClasses`). */
 function classes(current, add, remove) {
   const list = (current || "").split(/[\t\n\f\r ]+/).filter((c) => c && !remove.includes(c));
   for (const c of add) if (!list.includes(c)) list.push(c);

@@ -129,7 +129,7 @@ function personalize(response, planJson, stateScript, extra) {
 
 export default class Tailor extends WorkerEntrypoint {
   async fetch(request) {
-    // What to do, as NUL-separated fields (src/edge.rs `Instruction`).
+    // What to do, as NUL-separated fields (src/edge.rs, `decide`).
     let fields;
     try {
       fields = new Engine(this.ctx, this.env).decide(request, this.env).split("\0");

@@ -8,7 +8,7 @@ import { mkdtemp, writeFile, copyFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import workerd from "workerd";
-import { freePort } from "./wrangler.mjs";
+import { freePort, waitForAnswer } from "./wrangler.mjs";
 
 /** Resolves to { url, stop, logs() } once the worker answers `readyPath`. */
 export async function startWorkerd({ dir, bindings = {}, readyPath = "/", timeoutMs = 30_000 }) {
@@ -48,20 +48,6 @@ const tailor :Workerd.Worker = (
     }
     await rm(work, { recursive: true, force: true });
   };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`workerd exited early:\n${output}`);
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`workerd did not answer within ${timeoutMs / 1000} s:\n${output}`);
-    }
-    try {
-      const res = await fetch(url + readyPath);
-      await res.arrayBuffer();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await waitForAnswer({ url: url + readyPath, child, logs: () => output, timeoutMs, name: "workerd", anyStatus: true, onTimeout: stop });
   return { url, stop, logs: () => output };
 }

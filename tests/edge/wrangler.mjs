@@ -50,23 +50,35 @@ export async function startWorker({
     child.kill("SIGTERM");
     setTimeout(() => { if (child.exitCode === null) child.kill("SIGKILL"); }, 5000).unref();
   });
+  await waitForAnswer({
+    url: url + readyPath, child, logs: () => output, timeoutMs, name,
+    onTimeout: () => child.kill("SIGKILL"),
+  });
+  return { url, stop, logs: () => output, child };
+}
+
+/**
+ * Polls `url` until the server started as `child` answers it (with a
+ * success unless `anyStatus`). Throws with the server's output (`logs()`)
+ * if it exits first or `timeoutMs` passes (after `onTimeout()`).
+ */
+export async function waitForAnswer({ url, child, logs, timeoutMs, name, anyStatus = false, onTimeout = () => {} }) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${logs()}`);
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s:\n${output}`);
+      await onTimeout();
+      throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s:\n${logs()}`);
     }
     try {
-      const res = await fetch(url + readyPath);
+      const res = await fetch(url);
       await res.arrayBuffer();
-      if (res.ok) break;
+      if (anyStatus || res.ok) return;
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, stop, logs: () => output, child };
 }
 
 /** GrowthBook's hash v2 (FNV-1a 32), written independently of the engine. */
