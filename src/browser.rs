@@ -129,6 +129,9 @@ fn decide_for(rules: &Ruleset, ctx: &Context, preview: &preview::Preview) -> cra
 /// attributes (see [`crate::wire`]), the visitor id and path strings, and
 /// the results.
 struct Scratch {
+    /// The attributes' bytes, written here by the loader (see [`attributes_buffer`]).
+    input: Vec<u8>,
+    decoder: crate::wire::Decoder,
     attributes: Value,
     visitor_id: String,
     path: String,
@@ -137,18 +140,36 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = const {
-        RefCell::new(Scratch { attributes: Value::Null, visitor_id: String::new(), path: String::new(), results: Vec::new() })
+        RefCell::new(Scratch { input: Vec::new(), decoder: crate::wire::Decoder::new(), attributes: Value::Null, visitor_id: String::new(), path: String::new(), results: Vec::new() })
     };
 }
 
+/// Room for `capacity` bytes of attributes in the engine's memory: the
+/// loader writes them there, and [`evaluate`] reads them, so that a call
+/// copies nothing and allocates nothing (passing a `&[u8]` made
+/// wasm-bindgen's glue allocate, copy and free the bytes on every call,
+/// a tenth of the cost of deciding for a visitor). Returns where the
+/// bytes go: valid until the next call into the engine that allocates,
+/// and the loader asks again whenever the memory's buffer changed.
+#[wasm_bindgen]
+pub fn attributes_buffer(capacity: usize) -> *mut u8 {
+    SCRATCH.with(|scratch| {
+        let Ok(mut scratch) = scratch.try_borrow_mut() else { return std::ptr::null_mut() };
+        if scratch.input.len() < capacity {
+            scratch.input.resize(capacity, 0);
+        }
+        scratch.input.as_mut_ptr()
+    })
+}
+
 /// GrowthBook-style evaluation for an app that has its own attributes (a
-/// single-page app, a server render in node): `attributes` is the
-/// attributes object conditions see (`id` is the visitor id A/B tests hash,
-/// `path` the page for `pages`) in the binary form of [`crate::wire`], as
-/// `pkg-template/src/attributes.js` writes it; `now_ms` the time for
-/// schedules. The same decision as [`decide_json`] for the same attributes,
-/// without reasons, plan or JSON: this is the path to call once per visitor
-/// and render.
+/// single-page app, a server render in node): the first `length` bytes of
+/// [`attributes_buffer`] are the attributes object conditions see (`id` is
+/// the visitor id A/B tests hash, `path` the page for `pages`) in the
+/// binary form of [`crate::wire`], as `pkg-template/src/attributes.js`
+/// writes it; `now_ms` the time for schedules. The same decision as
+/// [`decide_json`] for the same attributes, without reasons, plan or JSON:
+/// this is the path to call once per visitor and render.
 ///
 /// Returns where in the wasm memory the results are: one `i32` per campaign
 /// in ruleset order, the variant index or `-1` where none applies
@@ -158,14 +179,15 @@ thread_local! {
 /// one costs wasm-bindgen a fresh `Int32Array` per call, more than
 /// deciding a campaign.)
 #[wasm_bindgen]
-pub fn evaluate(attributes: &[u8], now_ms: f64) -> *const i32 {
+pub fn evaluate(length: usize, now_ms: f64) -> *const i32 {
     RULES.with(|r| {
         let rules = r.borrow();
         let Some(rules) = rules.as_ref() else { return std::ptr::null() };
         SCRATCH.with(|scratch| {
             let Ok(mut scratch) = scratch.try_borrow_mut() else { return std::ptr::null() };
             let scratch = &mut *scratch;
-            if !crate::wire::decode_into(attributes, &mut scratch.attributes) {
+            let Some(attributes) = scratch.input.get(..length) else { return std::ptr::null() };
+            if !scratch.decoder.decode_into(attributes, &mut scratch.attributes) {
                 return std::ptr::null();
             }
             let now = (now_ms / 1000.0).floor() as i64;

@@ -849,11 +849,11 @@ fn eval_saved_group(r: &GroupRef, obj: &Value, g: Ctx<'_>) -> bool {
 /// array (`"0" in [..]`, `"length" in [..]`); anything else is `null`.
 #[cfg_attr(tailor_nightly, optimize(speed))]
 fn resolve<'a>(root: &'a Value, path: &str) -> Option<Cow<'a, Value>> {
-    // Most paths are a single key (checked at parse time would save the scan,
-    // but a short memchr is cheap).
-    if !path.as_bytes().contains(&b'.') {
+    // Most paths are a single key. A loop, not `contains`: in wasm that is
+    // a call to `memchr`, which costs more than scanning a short key.
+    if !path.bytes().any(|b| b == b'.') {
         return match root {
-            Value::Object(entries) => entries.iter().find(|(k, _)| k == path).map(|(_, v)| Cow::Borrowed(v)),
+            Value::Object(entries) => entries.iter().find(|(k, _)| crate::value::same_key(k, path)).map(|(_, v)| Cow::Borrowed(v)),
             Value::Array(items) if path == "length" => Some(Cow::Owned(Value::Number(items.len() as f64))),
             Value::Array(items) => items.get(array_index(path)?).map(Cow::Borrowed),
             _ => None,
@@ -863,7 +863,7 @@ fn resolve<'a>(root: &'a Value, path: &str) -> Option<Cow<'a, Value>> {
     let mut parts = path.split('.');
     while let Some(part) = parts.next() {
         cur = match cur {
-            Value::Object(entries) => entries.iter().find(|(k, _)| k == part).map(|(_, v)| v)?,
+            Value::Object(entries) => entries.iter().find(|(k, _)| crate::value::same_key(k, part)).map(|(_, v)| v)?,
             Value::Array(items) if part == "length" => {
                 // A number has no properties: a longer path is null.
                 return match parts.next() {

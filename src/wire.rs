@@ -35,18 +35,46 @@ const MAX_DEPTH: usize = 64;
 
 /// Reads `bytes` into `into`, reusing what `into` holds. `false` on
 /// malformed input (`into` is then some valid value, not to be used).
-#[cfg_attr(tailor_nightly, optimize(speed))]
 pub fn decode_into(bytes: &[u8], into: &mut Value) -> bool {
-    let mut reader = Reader { bytes, at: 0 };
-    reader.value(into, 0).is_some() && reader.at == bytes.len()
+    Decoder::default().decode_into(bytes, into)
 }
 
-struct Reader<'a> {
+/// How many object members a [`Decoder`] keeps for later calls.
+const MAX_SPARE: usize = 64;
+
+/// Reads one value after another into the same [`Value`], keeping the
+/// object members and array items that one call left out for the next:
+/// visitors differ in which attributes they have, and without the spares
+/// every attribute missing from one visitor shifted the rest, so that keys
+/// and values were overwritten and allocated again for the next visitor (a
+/// third of the cost of `evaluate`).
+#[derive(Default)]
+pub struct Decoder {
+    spare: Vec<(String, Value)>,
+    spare_items: Vec<Value>,
+}
+
+impl Decoder {
+    pub const fn new() -> Decoder {
+        Decoder { spare: Vec::new(), spare_items: Vec::new() }
+    }
+
+    /// [`decode_into`], with this decoder's spare members.
+    #[cfg_attr(tailor_nightly, optimize(speed))]
+    pub fn decode_into(&mut self, bytes: &[u8], into: &mut Value) -> bool {
+        let mut reader = Reader { bytes, at: 0, spare: &mut self.spare, spare_items: &mut self.spare_items };
+        reader.value(into, 0).is_some() && reader.at == bytes.len()
+    }
+}
+
+struct Reader<'a, 's> {
     bytes: &'a [u8],
     at: usize,
+    spare: &'s mut Vec<(String, Value)>,
+    spare_items: &'s mut Vec<Value>,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     #[inline(always)]
     #[cfg_attr(tailor_nightly, optimize(speed))]
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
@@ -116,12 +144,18 @@ impl<'a> Reader<'a> {
                     *into = Value::Array(Vec::with_capacity(n));
                 }
                 let Value::Array(items) = into else { return None };
-                items.truncate(n);
                 for i in 0..n {
                     if i == items.len() {
-                        items.push(Value::Null);
+                        items.push(self.spare_items.pop().unwrap_or(Value::Null));
                     }
                     self.value(&mut items[i], depth + 1)?;
+                }
+                // Items beyond this array's length keep their strings for
+                // a later array (a visitor's `tags`, one or three).
+                for item in items.drain(n..) {
+                    if self.spare_items.len() < MAX_SPARE {
+                        self.spare_items.push(item);
+                    }
                 }
             }
             6 => {
@@ -134,33 +168,44 @@ impl<'a> Reader<'a> {
                     let key_bytes = self.str_bytes()?;
                     // The same key as last time (the usual case: visitors
                     // share their attributes' shape) is valid UTF-8 already.
-                    if i < entries.len() && entries[i].0.as_bytes() == key_bytes {
+                    if i < entries.len() && same_bytes(entries[i].0.as_bytes(), key_bytes) {
                         self.value(&mut entries[i].1, depth + 1)?;
                         continue;
                     }
                     let key = std::str::from_utf8(key_bytes).ok()?;
-                    if i < entries.len() {
-                        // The same key further on (an attribute missing
-                        // from this visitor shifted the rest) keeps its
-                        // value's buffers.
-                        if let Some(j) = entries[i + 1..].iter().position(|(k, _)| k == key) {
-                            entries.swap(i, i + 1 + j);
-                        } else {
-                            entries[i].0.clear();
-                            entries[i].0.push_str(key);
-                        }
-                    }
-                    if i == entries.len() {
-                        entries.push((key.to_string(), Value::Null));
+                    if let Some(j) = entries.get(i + 1..).and_then(|rest| rest.iter().position(|(k, _)| k == key)) {
+                        // Further on (an attribute missing from this
+                        // visitor shifted the rest): it keeps its buffers.
+                        entries.swap(i, i + 1 + j);
+                    } else {
+                        // A member left out before, or a new one; the one
+                        // at `i` stays for a later key.
+                        let entry = match self.spare.iter().position(|(k, _)| k == key) {
+                            Some(j) => self.spare.swap_remove(j),
+                            None => (key.to_string(), Value::Null),
+                        };
+                        entries.insert(i.min(entries.len()), entry);
                     }
                     self.value(&mut entries[i].1, depth + 1)?;
                 }
-                entries.truncate(n);
+                for entry in entries.drain(n..) {
+                    if self.spare.len() < MAX_SPARE {
+                        self.spare.push(entry);
+                    }
+                }
             }
             _ => return None,
         }
         Some(())
     }
+}
+
+/// `a == b` without a call to `memcmp` (see [`crate::value::same_key`]).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    // Keys are ASCII or UTF-8 either way: comparing them as strings is
+    // comparing their bytes.
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
@@ -230,6 +275,44 @@ mod tests {
             assert!(decode_into(&bytes(&expected), &mut fresh));
             assert_eq!(fresh, expected);
         }
+    }
+
+    #[test]
+    fn one_decoder_reads_visitors_of_changing_shapes_as_fresh_ones() {
+        // Members missing, reordered, coming back with another type; arrays
+        // shrinking and growing: the spares must never leak into a value.
+        let mut state = 11u32;
+        let mut next = |n: u32| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) % n
+        };
+        let keys = ["id", "plan", "age", "tags", "score", "version", "country", "nested"];
+        let mut decoder = Decoder::new();
+        let mut reused = Value::Null;
+        for round in 0..3000 {
+            let mut entries = Vec::new();
+            for key in keys {
+                if next(4) == 0 {
+                    continue;
+                }
+                let value = match next(6) {
+                    0 => Value::Number(f64::from(next(100))),
+                    1 => Value::String("v".repeat(next(30) as usize)),
+                    2 => Value::Array((0..next(4)).map(|i| Value::String(format!("t{i}"))).collect()),
+                    3 => Value::Object(vec![("a".to_string(), Value::Array(vec![Value::Bool(true); next(3) as usize]))]),
+                    4 => Value::Null,
+                    _ => Value::Bool(next(2) == 1),
+                };
+                entries.push((key.to_string(), value));
+            }
+            if next(3) == 0 {
+                entries.reverse();
+            }
+            let expected = Value::Object(entries);
+            assert!(decoder.decode_into(&bytes(&expected), &mut reused), "round {round}");
+            assert_eq!(reused, expected, "round {round}");
+        }
+        assert!(decoder.spare.len() <= MAX_SPARE && decoder.spare_items.len() <= MAX_SPARE);
     }
 
     #[test]

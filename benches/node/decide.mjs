@@ -92,7 +92,7 @@ function measure(fn, iterations) {
   return Number(process.hrtime.bigint() - t0) / iterations;
 }
 
-const evaluate = evaluator(glue.evaluate, memory);
+const evaluate = evaluator(glue.evaluate, glue.attributes_buffer, memory);
 const results = [];
 for (const n of SIZES) {
   assert.equal(glue.load(engines[n]), undefined);

@@ -3,7 +3,7 @@
 // and applies the plan to the DOM exactly as the edge applies it with
 // HTMLRewriter (src/js/worker-entry.mjs, `applyChange`). See ../README.md for behaviour
 // and limitations.
-import { initSync, load, decide_json, evaluate as evaluateExport, campaigns_json } from "tailor-engine";
+import { initSync, load, decide_json, evaluate as evaluateExport, attributes_buffer, campaigns_json } from "tailor-engine";
 import { evaluator } from "./evaluate.js";
 import { session } from "./session.js";
 
@@ -301,7 +301,7 @@ async function run(o) {
     evaluate(attributes, now) {
       const names = (ids = ids || JSON.parse(campaigns_json()));
       const v = new Array(names.length).fill(-1);
-      (evaluate = evaluate || evaluator(evaluateExport, memory))(attributes, now == null ? Date.now() : +now, v);
+      (evaluate = evaluate || evaluator(evaluateExport, attributes_buffer, memory))(attributes, now == null ? Date.now() : +now, v);
       const out = {};
       names.forEach((c, i) => (out[c.id] = v[i] >= 0 ? c.variants[v[i]] : null));
       return out;

@@ -68,7 +68,7 @@ export async function tailorEngine(experiments) {
     const error = glue.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
     assert.equal(error, undefined, error);
     // `evaluate(attributes, now, out)` as the script tag's window.tailor.evaluate runs it.
-    return { ...glue, evaluate: evaluator(glue.evaluate, memory) };
+    return { ...glue, evaluate: evaluator(glue.evaluate, glue.attributes_buffer, memory) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

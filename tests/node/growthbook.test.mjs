@@ -50,3 +50,25 @@ test("evaluate (attributes in, variant indices out) picks the same variants as G
   assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
   assert.ok(inExperiment > 20_000, `the experiments are exercised (${inExperiment} assignments)`);
 });
+
+test("evaluate decides the same when attributes outgrow the engine's buffer and its memory grows", async () => {
+  const engine = await tailorEngine(EXPERIMENTS);
+  const people = visitors(300);
+  const expected = people.map((a) => {
+    const out = new Array(EXPERIMENTS.length).fill(-2);
+    assert.ok(engine.evaluate(a, NOW, out));
+    return out;
+  });
+  // Attributes no condition reads, large enough that the writer moves its
+  // bytes to a larger buffer mid-object, and, with decide_json in between,
+  // that the engine's memory grows (detaching every view of it).
+  let junk = 1;
+  people.forEach((a, i) => {
+    if (i % 7 === 0) junk *= 2;
+    const big = { ...a, note: "ü".repeat(junk % 300_000), list: Array.from({ length: i % 50 }, (_, k) => ({ k, s: "x".repeat(k) })) };
+    const out = new Array(EXPERIMENTS.length).fill(-2);
+    assert.ok(engine.evaluate(i % 2 ? big : a, NOW, out));
+    assert.deepEqual(out, expected[i], `visitor ${i}`);
+    if (i % 10 === 0) engine.decide_json(facts({ ...a, blob: "y".repeat(i * 1000) }));
+  });
+});
