@@ -1,8 +1,9 @@
 //! The browser engine: the same decision as the edge, for the script tag.
 //!
 //! The JS loader (pkg-template/) gathers the visitor's facts from
-//! `navigator`, `document` and `Intl`, passes them here as one JSON string,
-//! and applies the returned plan to the DOM. Decoding, context building,
+//! `navigator`, `document` and `Intl`, writes them into the engine's memory
+//! in the binary form of [`crate::wire`], and applies the returned plan to
+//! the DOM. Decoding, context building,
 //! decision, plan and templates are the core's, so a visitor gets the same
 //! variant at the edge and in the browser.
 
@@ -13,7 +14,6 @@ use crate::preview;
 #[cfg(feature = "qa")]
 use crate::preview::{PreviewMode, PreviewParams};
 use crate::intl::IntlClock;
-use crate::json;
 use crate::model::Ruleset;
 use crate::plan::Plan;
 use crate::state::{state_json, visitor_cookie};
@@ -44,21 +44,41 @@ pub fn cookie_name() -> String {
     RULES.with(|r| r.borrow().as_ref().map_or_else(|| "tailor_id".to_string(), |r| r.site.visitor_cookie.clone()))
 }
 
-/// Decides for the facts (JSON, see the loader) and returns JSON:
+/// Decides for the facts the loader wrote where [`attributes_buffer`] says
+/// (`length` bytes; see [`decide_facts`]) and returns JSON.
+#[wasm_bindgen]
+pub fn decide(length: usize) -> String {
+    let facts = SCRATCH.with(|scratch| {
+        let scratch = scratch.try_borrow().ok()?;
+        let mut facts = Value::Null;
+        crate::wire::decode_into(scratch.input.get(..length)?, &mut facts).then_some(facts)
+    });
+    match facts {
+        Some(facts) => decide_for_facts(&facts),
+        None => error("malformed facts"),
+    }
+}
+
+/// Decides for the facts (the loader's object in the binary form of
+/// [`crate::wire`], as `pkg-template/src/attributes.js` writes it: no JSON
+/// text, so the lean engine carries no JSON reader) and returns JSON:
 /// `{visitor, setCookie, decisions, plan, redirectHosts, state, preview:
 /// {active, debug, notes}}` (and `campaigns`, the report of every campaign
 /// with reasons, for the debug panel when `preview.debug`) or `{error}`.
-#[wasm_bindgen]
-pub fn decide_json(facts_json: &str) -> String {
+pub fn decide_facts(facts: &[u8]) -> String {
+    let mut input = Value::Null;
+    if !crate::wire::decode_into(facts, &mut input) {
+        return error("malformed facts");
+    }
+    decide_for_facts(&input)
+}
+
+fn decide_for_facts(input: &Value) -> String {
     RULES.with(|r| {
         let rules = r.borrow();
         let Some(rules) = rules.as_ref() else { return error("no ruleset loaded") };
-        let input = match json::parse(facts_json) {
-            Ok(v) => v,
-            Err(e) => return error(&e.message()),
-        };
-        let mut facts = facts_from(&input);
-        let (preview, notes) = preview_of(rules, &input, &mut facts);
+        let mut facts = facts_from(input);
+        let (preview, notes) = preview_of(rules, input, &mut facts);
         #[cfg_attr(not(feature = "qa"), allow(unused_mut))]
         let mut ctx = Context::for_site(&facts, &rules.site, &IntlClock);
         #[cfg(feature = "qa")]
@@ -145,7 +165,7 @@ thread_local! {
 }
 
 /// Room for `capacity` bytes of attributes in the engine's memory: the
-/// loader writes them there, and [`evaluate`] reads them, so that a call
+/// loader writes them there, and [`evaluate`] and [`decide`] read them, so that a call
 /// copies nothing and allocates nothing (passing a `&[u8]` made
 /// wasm-bindgen's glue allocate, copy and free the bytes on every call,
 /// a tenth of the cost of deciding for a visitor). Returns where the
@@ -168,7 +188,7 @@ pub fn attributes_buffer(capacity: usize) -> *mut u8 {
 /// the visitor id A/B tests hash, `path` the page for `pages`) in the
 /// binary form of [`crate::wire`], as `pkg-template/src/attributes.js`
 /// writes it; `now_ms` the time for schedules. The same decision as
-/// [`decide_json`] for the same attributes, without reasons, plan or JSON:
+/// [`decide`] for the same attributes, without reasons, plan or JSON:
 /// this is the path to call once per visitor and render.
 ///
 /// Returns where in the wasm memory the results are: one `i32` per campaign

@@ -1,6 +1,9 @@
-//! A small strict JSON reader for the engines: the browser hands its facts to
-//! the wasm as one JSON string, and `serde_json` would cost the bundle more
-//! than this whole file. (The compiler has its own parser with spans.)
+//! A small strict JSON reader, without `serde_json`, that builds on every
+//! target: what JSON text means for the engines. The browser engine no
+//! longer reads JSON (the loader writes its facts and attributes in the
+//! binary form of [`crate::wire`], which must read as this reads their
+//! JSON text); the tests, the fuzz targets and the wasm tests use it. (The
+//! compiler has its own parser with spans.)
 
 use crate::value::Value;
 use std::fmt;

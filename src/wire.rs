@@ -200,6 +200,40 @@ impl<'a> Reader<'a, '_> {
     }
 }
 
+/// Writes `v` as `pkg-template/src/attributes.js` writes a JS value, for
+/// Rust callers of the browser engine (its tests).
+pub fn encode(v: &Value, out: &mut Vec<u8>) {
+    let str = |s: &str, out: &mut Vec<u8>| {
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    };
+    match v {
+        Value::Null => out.push(0),
+        Value::Bool(b) => out.push(1 + u8::from(*b)),
+        Value::Number(n) => {
+            out.push(3);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        Value::String(s) => {
+            out.push(4);
+            str(s, out);
+        }
+        Value::Array(items) => {
+            out.push(5);
+            out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+            items.iter().for_each(|item| encode(item, out));
+        }
+        Value::Object(entries) => {
+            out.push(6);
+            out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+            for (k, item) in entries {
+                str(k, out);
+                encode(item, out);
+            }
+        }
+    }
+}
+
 /// `a == b` without a call to `memcmp` (see [`crate::value::same_key`]).
 #[inline(always)]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
@@ -211,39 +245,6 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// What attributes.js writes for `v` (the test's own writer).
-    fn encode(v: &Value, out: &mut Vec<u8>) {
-        let str = |s: &str, out: &mut Vec<u8>| {
-            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            out.extend_from_slice(s.as_bytes());
-        };
-        match v {
-            Value::Null => out.push(0),
-            Value::Bool(b) => out.push(1 + u8::from(*b)),
-            Value::Number(n) => {
-                out.push(3);
-                out.extend_from_slice(&n.to_le_bytes());
-            }
-            Value::String(s) => {
-                out.push(4);
-                str(s, out);
-            }
-            Value::Array(items) => {
-                out.push(5);
-                out.extend_from_slice(&(items.len() as u32).to_le_bytes());
-                items.iter().for_each(|item| encode(item, out));
-            }
-            Value::Object(entries) => {
-                out.push(6);
-                out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-                for (k, item) in entries {
-                    str(k, out);
-                    encode(item, out);
-                }
-            }
-        }
-    }
 
     fn bytes(v: &Value) -> Vec<u8> {
         let mut out = Vec::new();

@@ -3,7 +3,7 @@
 //! `Intl` time zones.
 #![cfg(all(target_arch = "wasm32", feature = "browser"))]
 
-use tailor::browser::{cookie_name, decide_json, load};
+use tailor::browser::{cookie_name, decide_facts, load};
 use tailor::json;
 use tailor::value::Value;
 use wasm_bindgen_test::*;
@@ -13,9 +13,12 @@ wasm_bindgen_test_configure!(run_in_browser);
 const RULES: &[u8] = include_bytes!("../build/site/rules.bin");
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
+/// The facts (written here as JSON text) as the loader passes them.
 fn decide(facts: &str) -> Value {
     assert_eq!(load(RULES), None, "the demo ruleset loads");
-    json::parse(&decide_json(facts)).expect("decide_json returns JSON")
+    let mut bytes = Vec::new();
+    tailor::wire::encode(&json::parse(facts).expect("test facts are JSON"), &mut bytes);
+    json::parse(&decide_facts(&bytes)).expect("decide returns JSON")
 }
 
 fn campaigns(result: &Value) -> Vec<(String, String)> {
@@ -67,6 +70,6 @@ fn ab_arms_follow_the_visitor_cookie_and_new_visitors_get_one() {
 fn bad_input_is_an_error_not_a_panic() {
     assert!(load(b"TLRS garbage").is_some());
     assert_eq!(load(RULES), None);
-    let r = json::parse(&decide_json("{not json")).unwrap();
+    let r = json::parse(&decide_facts(b"\x06\xff")).unwrap();
     assert!(r.get("error").is_some());
 }

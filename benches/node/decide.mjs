@@ -4,16 +4,16 @@
 //
 //   node benches/node/decide.mjs [--rounds 7] [--json]
 //
-// Per ruleset size, interleaved in rounds: `decide_json` (a page view: facts
-// in, context, decision with reasons, plan, state and report out as JSON) and
-// `evaluate` (attributes in, variant indices out, as pkg-template/src/evaluate.js runs it).
+// Per ruleset size, interleaved in rounds: `decide` (a page view: facts in,
+// context, decision, plan and state out as JSON) and `evaluate` (attributes
+// in, variant indices out), both as pkg-template/src/evaluate.js calls them.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { evaluator } from "../../pkg-template/src/evaluate.js";
+import { engineCalls } from "../../pkg-template/src/evaluate.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const arg = (name, fallback) => {
@@ -54,7 +54,7 @@ returning = { new_visitor = false }
 
 // benches/decide.rs `visitor()`, as the loader would pass it.
 const NOW = 1_796_322_600_000;
-const FACTS = JSON.stringify({
+const FACTS = ({
   url: "https://shop.example/shop/tents?utm_source=newsletter",
   userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
   cookies: "tailor_id=3f2a9c0e5b7d4e1f; tier=gold; session=abc",
@@ -92,27 +92,27 @@ function measure(fn, iterations) {
   return Number(process.hrtime.bigint() - t0) / iterations;
 }
 
-const evaluate = evaluator(glue.evaluate, glue.attributes_buffer, memory);
+const { evaluate, decide } = engineCalls(glue, memory);
 const results = [];
 for (const n of SIZES) {
   assert.equal(glue.load(engines[n]), undefined);
-  const out = JSON.parse(glue.decide_json(FACTS));
+  const out = JSON.parse(decide(FACTS));
   assert.equal(out.error, undefined, out.error);
   const variants = new Array(n).fill(-2);
   assert.ok(evaluate(VISITOR, NOW, variants) && variants.every((v) => v >= -1), "evaluate fills one entry per campaign");
   const iterations = Math.max(200, Math.round(20_000 / n));
-  const calls = { decide_json: () => glue.decide_json(FACTS), evaluate: () => evaluate(VISITOR, NOW, variants) };
+  const calls = { decide: () => decide(FACTS), evaluate: () => evaluate(VISITOR, NOW, variants) };
   for (const fn of Object.values(calls)) measure(fn, iterations); // warm-up
-  const rounds = { decide_json: [], evaluate: [] };
+  const rounds = { decide: [], evaluate: [] };
   for (let r = 0; r < ROUNDS; r++) for (const [k, fn] of Object.entries(calls)) rounds[k].push(measure(fn, iterations));
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  results.push({ campaigns: n, applied: out.decisions.length, decide_json_ns: median(rounds.decide_json), evaluate_ns: median(rounds.evaluate) });
+  results.push({ campaigns: n, applied: out.decisions.length, decide_ns: median(rounds.decide), evaluate_ns: median(rounds.evaluate) });
 }
 
 if (process.argv.includes("--json")) {
   console.log(JSON.stringify({ rounds: ROUNDS, node: process.version, results }));
 } else {
   console.log(`browser engine (wasm) under node ${process.version}, median of ${ROUNDS} rounds`);
-  console.log("campaigns  applied  decide_json (page view)  evaluate (attributes)");
-  for (const r of results) console.log(`${String(r.campaigns).padStart(9)} ${String(r.applied).padStart(8)} ${(r.decide_json_ns / 1000).toFixed(1).padStart(21)} us ${(r.evaluate_ns / 1000).toFixed(1).padStart(18)} us`);
+  console.log("campaigns  applied       decide (page view)  evaluate (attributes)");
+  for (const r of results) console.log(`${String(r.campaigns).padStart(9)} ${String(r.applied).padStart(8)} ${(r.decide_ns / 1000).toFixed(1).padStart(21)} us ${(r.evaluate_ns / 1000).toFixed(1).padStart(18)} us`);
 }

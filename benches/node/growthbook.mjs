@@ -9,9 +9,9 @@
 // - tailor evaluate: `evaluate(a, now, out)` (pkg-template/src/evaluate.js:
 //   the attributes encoded, every campaign of the ruleset decided in one
 //   call, the variant indices read out), what `window.tailor.evaluate` runs;
-// - tailor decide_json: what the script tag calls per page view: context from
-//   raw facts (URL, cookies, UA), decision with reasons, plan, state and the
-//   debug report, JSON both ways.
+// - tailor decide: what the script tag calls per page view: context from raw
+//   facts (URL, cookies, UA), decision, plan and state; the facts go in in
+//   attributes.js's binary form, the answer comes out as JSON text.
 // Reported per decision (one visitor x one experiment) and per visitor.
 import { GrowthBook } from "@growthbook/growthbook";
 import { EXPERIMENTS, visitors, tailorEngine, facts, NOW, growthbookExperiment } from "../../tests/node/growthbook-fixtures.mjs";
@@ -47,13 +47,13 @@ function evaluate() {
   return n;
 }
 
-function decideJson() {
+function decide() {
   let n = 0;
-  for (const f of inputs) n += engine.decide_json(f).length;
+  for (const f of inputs) n += engine.decide(f).length;
   return n;
 }
 
-const contenders = { growthbook, evaluate, decideJson };
+const contenders = { growthbook, evaluate, decide };
 const time = (fn) => {
   const t0 = process.hrtime.bigint();
   fn();
@@ -79,14 +79,14 @@ const result = {
   ns_per_visitor: perVisitor,
   ns_per_decision: Object.fromEntries(Object.entries(perVisitor).map(([k, v]) => [k, v / E])),
   speedup_evaluate: perVisitor.growthbook / perVisitor.evaluate,
-  speedup_decide_json: perVisitor.growthbook / perVisitor.decideJson,
+  speedup_decide: perVisitor.growthbook / perVisitor.decide,
 };
 if (process.argv.includes("--json")) {
   console.log(JSON.stringify(result));
 } else {
   console.log(`GrowthBook vs tailor, ${N} visitors x ${E} experiments, median of ${ROUNDS} interleaved rounds (node ${process.version})`);
   console.log("contender                          ns/decision   ns/visitor   GrowthBook/this");
-  const label = { growthbook: "GrowthBook setAttributes+run", evaluate: "tailor evaluate(attributes)", decideJson: "tailor decide_json (page view)" };
+  const label = { growthbook: "GrowthBook setAttributes+run", evaluate: "tailor evaluate(attributes)", decide: "tailor decide (page view)" };
   for (const [k, v] of Object.entries(perVisitor)) {
     console.log(`${label[k].padEnd(34)} ${(v / E).toFixed(0).padStart(11)} ${v.toFixed(0).padStart(12)} ${(perVisitor.growthbook / v).toFixed(2).padStart(17)}`);
   }

@@ -3,8 +3,8 @@
 // and applies the plan to the DOM exactly as the edge applies it with
 // HTMLRewriter (src/js/worker-entry.mjs, `applyChange`). See ../README.md for behaviour
 // and limitations.
-import { initSync, load, decide_json, evaluate as evaluateExport, attributes_buffer, campaigns_json } from "tailor-engine";
-import { evaluator } from "./evaluate.js";
+import { initSync, load, decide as decideExport, evaluate as evaluateExport, attributes_buffer, campaigns_json } from "tailor-engine";
+import { engineCalls } from "./evaluate.js";
 import { session } from "./session.js";
 
 const W = window;
@@ -27,7 +27,7 @@ const fail = (e) => { drop("tailor-hide"); drop("tailor-pending"); warn(e); };
 async function run(o) {
   const custom = { ...o.attributes };
   const timeout = o.timeout == null || o.timeout === "" || isNaN(o.timeout) ? 800 : +o.timeout;
-  let qaSide, ids, evaluate, memory, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
+  let qaSide, ids, calls, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
   const done = new Map(); // change key -> WeakSet of elements it was applied to
   const own = new WeakSet(); // nodes tailor inserted (never matched, like at the edge)
   const noted = new Set(); // preview notes already logged
@@ -90,7 +90,7 @@ async function run(o) {
     qaSide = side;
     geo = { ...g, timezone: tz };
     if (geo.country == "XX" || geo.country == "T1") delete geo.country;
-    memory = initSync({ module }).memory;
+    calls = engineCalls({ evaluate: evaluateExport, decide: decideExport, attributes_buffer }, initSync({ module }).memory);
     const rules = WebAssembly.Module.customSections(module, "tailor.rules")[0];
     if (!rules) throw Error("no tailor.rules section in the wasm");
     const err = load(new Uint8Array(rules));
@@ -118,7 +118,7 @@ async function run(o) {
 
   function facts(preview) {
     const n = navigator, h = n.userAgentData;
-    return JSON.stringify({
+    return {
       url: location.href,
       userAgent: n.userAgent,
       chMobile: h && (h.mobile ? "?1" : "?0"),
@@ -134,14 +134,14 @@ async function run(o) {
       gpc: n.globalPrivacyControl === true,
       preview,
       previewTrusted: !!preview && preview === trusted,
-    });
+    };
   }
 
   // Decides for the current URL and applies the plan (or, on a page the
   // worker already rewrote, only records what it changed).
   function decide() {
     const q = session();
-    const r = JSON.parse(decide_json(facts(q)));
+    const r = JSON.parse(calls.decide(facts(q)));
     if (r.error) throw Error(r.error);
     const qa = r.preview && r.preview.active;
     for (const n of (r.preview && r.preview.notes) || []) if (!noted.has(n)) noted.add(n), console.info("tailor: " + n);
@@ -301,7 +301,7 @@ async function run(o) {
     evaluate(attributes, now) {
       const names = (ids = ids || JSON.parse(campaigns_json()));
       const v = new Array(names.length).fill(-1);
-      (evaluate = evaluate || evaluator(evaluateExport, attributes_buffer, memory))(attributes, now == null ? Date.now() : +now, v);
+      calls.evaluate(attributes, now == null ? Date.now() : +now, v);
       const out = {};
       names.forEach((c, i) => (out[c.id] = v[i] >= 0 ? c.variants[v[i]] : null));
       return out;

@@ -62,6 +62,11 @@ export async function startServer({ browserDir = path.join(root, "build/site/bro
       const file = path.join(root, "build/engine/browser", path.normalize(p.slice("/engine/".length)));
       return sendFile(res, file);
     }
+    if (p.startsWith("/loader/")) {
+      // The loader's modules as they are (for the equivalence page).
+      const file = path.join(root, "pkg-template/src", path.basename(p));
+      return sendFile(res, file);
+    }
     if (p.startsWith("/tailor/")) {
       const file = path.join(browserDir, path.basename(p));
       if (p.endsWith(".wasm")) {

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { evaluator } from "../../pkg-template/src/evaluate.js";
+import { engineCalls } from "../../pkg-template/src/evaluate.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -67,8 +67,9 @@ export async function tailorEngine(experiments) {
     const { memory } = glue.initSync({ module });
     const error = glue.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
     assert.equal(error, undefined, error);
-    // `evaluate(attributes, now, out)` as the script tag's window.tailor.evaluate runs it.
-    return { ...glue, evaluate: evaluator(glue.evaluate, glue.attributes_buffer, memory) };
+    // `evaluate(attributes, now, out)` as the script tag's window.tailor.evaluate
+    // runs it, `decide(facts)` as the script tag decides a page view.
+    return { ...glue, ...engineCalls(glue, memory) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -82,9 +83,9 @@ export function growthbookExperiment(e) {
 /** The time of the facts (ms), for schedules. */
 export const NOW = 1795431600000;
 
-/** The facts tailor needs for GrowthBook attributes `a`. */
+/** The facts tailor needs for GrowthBook attributes `a` (what the script tag passes to `decide`). */
 export function facts(a) {
   const { id, country, ...custom } = a;
-  return JSON.stringify({ url: "https://shop.example/", cookies: `tailor_id=${id}`, geo: { country }, now: NOW, custom });
+  return { url: "https://shop.example/", cookies: `tailor_id=${id}`, geo: { country }, now: NOW, custom };
 }
 

@@ -14,7 +14,7 @@ test("tailor picks the same variant as GrowthBook for 10,000 visitors", async ()
   let inExperiment = 0;
   for (const a of visitors(10_000)) {
     gb.setAttributes(a);
-    const ours = JSON.parse(engine.decide_json(facts(a)));
+    const ours = JSON.parse(engine.decide(facts(a)));
     assert.equal(ours.error, undefined, ours.error);
     for (const e of EXPERIMENTS) {
       const r = gb.run(growthbookExperiment(e));
@@ -60,7 +60,7 @@ test("evaluate decides the same when attributes outgrow the engine's buffer and 
     return out;
   });
   // Attributes no condition reads, large enough that the writer moves its
-  // bytes to a larger buffer mid-object, and, with decide_json in between,
+  // bytes to a larger buffer mid-object, and, with decide in between,
   // that the engine's memory grows (detaching every view of it).
   let junk = 1;
   people.forEach((a, i) => {
@@ -69,6 +69,6 @@ test("evaluate decides the same when attributes outgrow the engine's buffer and 
     const out = new Array(EXPERIMENTS.length).fill(-2);
     assert.ok(engine.evaluate(i % 2 ? big : a, NOW, out));
     assert.deepEqual(out, expected[i], `visitor ${i}`);
-    if (i % 10 === 0) engine.decide_json(facts({ ...a, blob: "y".repeat(i * 1000) }));
+    if (i % 10 === 0) engine.decide(facts({ ...a, blob: "y".repeat(i * 1000) }));
   });
 });
