@@ -53,17 +53,22 @@ BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 # Built with nightly's `-Cpanic=immediate-abort` and std rebuilt for it
 # (`-Zbuild-std`): a panic (which the engine must never hit) traps at once
 # instead of formatting a message, which drops Rust's panic and formatting
-# machinery from every visitor's download (about 7 KB gzip). `--cfg
-# tailor_nightly` lets the functions deciding runs through be optimized for
-# speed inside the size-optimized build (src/lib.rs). wasm-opt -O3 rather
+# machinery from every visitor's download (about 7 KB gzip);
+# `-Zfmt-debug=none -Zlocation-detail=none` drop the `Debug` impls and
+# source locations std still links (the engines never print them; 230 B).
+# `--cfg tailor_nightly` lets the functions deciding runs through be
+# optimized for speed inside the size-optimized build (src/lib.rs). wasm-opt -O3 rather
 # than -Oz: on this module it compresses smaller (gzip and brotli; -Oz wins
-# only uncompressed) and runs faster. Without a usable nightly (.ci/setup
+# only uncompressed) and runs faster; `--low-memory-unused` (the stack
+# is first in memory, so its lowest kilobyte is only reached by an
+# overflow) lets it fold constant offsets into loads and stores (300 B).
+# Without a usable nightly (.ci/setup
 # installs rust-src for it) the stable build is used, and the size budget
 # test says so.
 BROWSER_NIGHTLY_WASM := target/browser-nightly/wasm32-unknown-unknown/release/tailor.wasm
 # $(call browser_wasm,FEATURES,OUT): the browser engine's wasm with FEATURES.
 define browser_wasm
-	if RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --cfg tailor_nightly" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
+	if RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg tailor_nightly" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
 	     --no-default-features --features $(1) --target-dir target/browser-nightly -Zbuild-std=std,panic_abort; then \
 	  cp $(BROWSER_NIGHTLY_WASM) $(2); \
 	else \
@@ -84,8 +89,8 @@ $(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-temp
 	rm -rf $(ENGINE)/browser-qa
 	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser-qa --out-name tailor_engine target/tailor-browser-qa.wasm
 	cmp $(ENGINE)/browser/tailor_engine.js $(ENGINE)/browser-qa/tailor_engine.js
-	node_modules/.bin/wasm-opt -O3 $(WASM_FEATURES) --strip-debug --strip-producers -o $@ $@
-	node_modules/.bin/wasm-opt -O3 $(WASM_FEATURES) --strip-debug --strip-producers -o $(ENGINE)/browser/tailor_engine_qa_bg.wasm $(ENGINE)/browser-qa/tailor_engine_bg.wasm
+	node_modules/.bin/wasm-opt -O3 --low-memory-unused $(WASM_FEATURES) --strip-debug --strip-producers -o $@ $@
+	node_modules/.bin/wasm-opt -O3 --low-memory-unused $(WASM_FEATURES) --strip-debug --strip-producers -o $(ENGINE)/browser/tailor_engine_qa_bg.wasm $(ENGINE)/browser-qa/tailor_engine_bg.wasm
 	rm -rf $(ENGINE)/browser-qa
 	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning --log-override:empty-import-meta=silent
 	node_modules/.bin/esbuild pkg-template/src/qa-entry.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor-qa.js --log-level=warning
