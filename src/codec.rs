@@ -118,26 +118,8 @@ pub fn decode(bytes: &[u8]) -> Result<Ruleset, DecodeError> {
     if checksum(body) != sum {
         return Err(DecodeError::ChecksumMismatch);
     }
-    let mut r = Reader { bytes: body, pos: 0 };
-    let site = r.site()?;
-    let groups_source = r.value(0)?;
-    let segment_count = r.len()?;
-    let mut segments = Vec::with_capacity(segment_count);
-    for _ in 0..segment_count {
-        let name = r.string()?;
-        let targeting = r.targeting()?;
-        segments.push(Segment { name, targeting });
-    }
-    let campaign_count = r.len()?;
-    let mut campaigns = Vec::with_capacity(campaign_count);
-    for _ in 0..campaign_count {
-        campaigns.push(r.campaign(segment_count)?);
-    }
-    if r.pos != body.len() {
-        return Err(DecodeError::Invalid { offset: r.pos, what: "trailing bytes" });
-    }
-    let saved_groups = SavedGroups::from_payload(&groups_source);
-    Ok(Ruleset { site, segments, saved_groups, groups_source, campaigns })
+    let mut r = Reader { bytes: body, pos: 0, error: None };
+    r.ruleset().ok_or_else(|| r.error.take().unwrap_or(DecodeError::Truncated { offset: r.pos }))
 }
 
 struct Writer(Vec<u8>);
@@ -337,77 +319,103 @@ impl Writer {
     }
 }
 
+/// Reads the binary form. Its methods return `None` on malformed input and
+/// leave the error in `error` (none: truncated): one `Option` per field
+/// instead of a `Result` carrying the error through every `?`, which made
+/// the decoder a tenth larger in every visitor's download.
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    error: Option<DecodeError>,
 }
 
 impl Reader<'_> {
-    fn truncated(&self) -> DecodeError {
-        DecodeError::Truncated { offset: self.pos }
+    /// Records what is wrong at the current offset; `None` for `?`.
+    #[cold]
+    fn fail<T>(&mut self, what: &'static str) -> Option<T> {
+        self.error = Some(DecodeError::Invalid { offset: self.pos, what });
+        None
     }
-    fn invalid(&self, what: &'static str) -> DecodeError {
-        DecodeError::Invalid { offset: self.pos, what }
+    fn ruleset(&mut self) -> Option<Ruleset> {
+        let site = self.site()?;
+        let groups_source = self.value(0)?;
+        let segment_count = self.len()?;
+        let mut segments = Vec::with_capacity(segment_count);
+        for _ in 0..segment_count {
+            let name = self.string()?;
+            let targeting = self.targeting()?;
+            segments.push(Segment { name, targeting });
+        }
+        let campaign_count = self.len()?;
+        let mut campaigns = Vec::with_capacity(campaign_count);
+        for _ in 0..campaign_count {
+            campaigns.push(self.campaign(segment_count)?);
+        }
+        if self.pos != self.bytes.len() {
+            return self.fail("trailing bytes");
+        }
+        let saved_groups = SavedGroups::from_payload(&groups_source);
+        Some(Ruleset { site, segments, saved_groups, groups_source, campaigns })
     }
-    fn byte(&mut self) -> Result<u8, DecodeError> {
-        let b = *self.bytes.get(self.pos).ok_or_else(|| self.truncated())?;
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.pos)?;
         self.pos += 1;
-        Ok(b)
+        Some(b)
     }
-    fn uint(&mut self) -> Result<u64, DecodeError> {
+    fn uint(&mut self) -> Option<u64> {
         let mut n = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
             n |= ((b & 0x7f) as u64) << shift;
             if b & 0x80 == 0 {
-                return Ok(n);
+                return Some(n);
             }
         }
-        Err(self.invalid("varint too long"))
+        self.fail("varint too long")
     }
-    fn int(&mut self) -> Result<i64, DecodeError> {
+    fn int(&mut self) -> Option<i64> {
         let n = self.uint()?;
-        Ok((n >> 1) as i64 ^ -((n & 1) as i64))
+        Some((n >> 1) as i64 ^ -((n & 1) as i64))
     }
     /// A count of items, each at least one byte long: more than the bytes
     /// left means corruption, and refusing it keeps allocations bounded.
-    fn len(&mut self) -> Result<usize, DecodeError> {
+    fn len(&mut self) -> Option<usize> {
         let n = self.uint()?;
         if n > (self.bytes.len() - self.pos) as u64 {
-            return Err(self.truncated());
+            return None;
         }
-        Ok(n as usize)
+        Some(n as usize)
     }
-    fn f64(&mut self) -> Result<f64, DecodeError> {
-        let end = self.pos.checked_add(8).filter(|&e| e <= self.bytes.len()).ok_or_else(|| self.truncated())?;
+    fn f64(&mut self) -> Option<f64> {
+        let end = self.pos.checked_add(8).filter(|&e| e <= self.bytes.len())?;
         let mut raw = [0u8; 8];
         raw.copy_from_slice(&self.bytes[self.pos..end]);
         self.pos = end;
-        Ok(f64::from_le_bytes(raw))
+        Some(f64::from_le_bytes(raw))
     }
-    fn string(&mut self) -> Result<String, DecodeError> {
+    fn string(&mut self) -> Option<String> {
         let n = self.len()?;
         let raw = &self.bytes[self.pos..self.pos + n];
-        let s = std::str::from_utf8(raw).map_err(|_| self.invalid("string is not UTF-8"))?;
+        let Ok(s) = std::str::from_utf8(raw) else { return self.fail("string is not UTF-8") };
         self.pos += n;
-        Ok(s.to_string())
+        Some(s.to_string())
     }
-    fn strings(&mut self) -> Result<Vec<String>, DecodeError> {
+    fn strings(&mut self) -> Option<Vec<String>> {
         let n = self.len()?;
         (0..n).map(|_| self.string()).collect()
     }
-    fn flag(&mut self) -> Result<bool, DecodeError> {
+    fn flag(&mut self) -> Option<bool> {
         match self.byte()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(self.invalid("option tag")),
+            0 => Some(false),
+            1 => Some(true),
+            _ => self.fail("option tag"),
         }
     }
-    fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
+    fn value(&mut self, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
-            return Err(self.invalid("value nested too deep"));
+            return self.fail("value nested too deep");
         }
-        Ok(match self.byte()? {
+        Some(match self.byte()? {
             0 => Value::Null,
             1 => Value::Bool(false),
             2 => Value::Bool(true),
@@ -431,28 +439,28 @@ impl Reader<'_> {
                 }
                 Value::Object(entries)
             }
-            _ => return Err(self.invalid("value tag")),
+            _ => return self.fail("value tag"),
         })
     }
-    fn targeting(&mut self) -> Result<Targeting, DecodeError> {
+    fn targeting(&mut self) -> Option<Targeting> {
         let source = self.value(0)?;
-        let condition = Condition::parse(&source).map_err(|_| self.invalid("condition"))?;
-        Ok(Targeting { source, condition })
+        let Ok(condition) = Condition::parse(&source) else { return self.fail("condition") };
+        Some(Targeting { source, condition })
     }
-    fn template(&mut self) -> Result<Template, DecodeError> {
+    fn template(&mut self) -> Option<Template> {
         let n = self.len()?;
         let mut parts = Vec::with_capacity(n);
         for _ in 0..n {
             parts.push(match self.byte()? {
                 0 => Part::Literal(self.string()?),
                 1 => Part::Token { path: self.string()?, fallback: self.string()? },
-                _ => return Err(self.invalid("template part tag")),
+                _ => return self.fail("template part tag"),
             });
         }
-        Ok(Template::from_parts(parts))
+        Some(Template::from_parts(parts))
     }
-    fn site(&mut self) -> Result<Site, DecodeError> {
-        Ok(Site {
+    fn site(&mut self) -> Option<Site> {
+        Some(Site {
             timezone: self.string()?,
             visitor_cookie: self.string()?,
             redirect_hosts: self.strings()?,
@@ -461,7 +469,7 @@ impl Reader<'_> {
             preview: if self.flag()? { PreviewMode::Signed } else { PreviewMode::Open },
         })
     }
-    fn campaign(&mut self, segment_count: usize) -> Result<Campaign, DecodeError> {
+    fn campaign(&mut self, segment_count: usize) -> Option<Campaign> {
         let id = self.string()?;
         let pages = self.strings()?.into_iter().map(Glob::new).collect();
         let exclude_pages = self.strings()?.into_iter().map(Glob::new).collect();
@@ -470,19 +478,20 @@ impl Reader<'_> {
         for _ in 0..n {
             let s = self.uint()?;
             if s >= segment_count as u64 {
-                return Err(self.invalid("segment index"));
+                return self.fail("segment index");
             }
             audience.push(s as u32);
         }
         let when = if self.flag()? { Some(self.targeting()?) } else { None };
-        let priority = i32::try_from(self.int()?).map_err(|_| self.invalid("priority"))?;
+        let Ok(priority) = i32::try_from(self.int()?) else { return self.fail("priority") };
         let group = if self.flag()? { Some(self.string()?) } else { None };
         let start = if self.flag()? { Some(self.int()?) } else { None };
         let end = if self.flag()? { Some(self.int()?) } else { None };
         let hours = if self.flag()? {
-            let from = u16::try_from(self.uint()?).map_err(|_| self.invalid("hours"))?;
-            let to = u16::try_from(self.uint()?).map_err(|_| self.invalid("hours"))?;
-            Some((from, to))
+            match (u16::try_from(self.uint()?), u16::try_from(self.uint()?)) {
+                (Ok(from), Ok(to)) => Some((from, to)),
+                _ => return self.fail("hours"),
+            }
         } else {
             None
         };
@@ -492,7 +501,7 @@ impl Reader<'_> {
         let kind = match self.byte()? {
             0 => CampaignKind::Personalization,
             1 => CampaignKind::Experiment,
-            _ => return Err(self.invalid("campaign kind")),
+            _ => return self.fail("campaign kind"),
         };
         let n = self.len()?;
         let mut variants = Vec::with_capacity(n);
@@ -509,9 +518,9 @@ impl Reader<'_> {
             variants.push(Variant { id, weight, changes, redirect });
         }
         if variants.is_empty() {
-            return Err(self.invalid("campaign without variants"));
+            return self.fail("campaign without variants");
         }
-        Ok(Campaign {
+        Some(Campaign {
             id,
             pages,
             exclude_pages,
@@ -526,8 +535,8 @@ impl Reader<'_> {
             variants,
         })
     }
-    fn action(&mut self) -> Result<Action, DecodeError> {
-        Ok(match self.byte()? {
+    fn action(&mut self) -> Option<Action> {
+        Some(match self.byte()? {
             0 => Action::Text(self.template()?),
             1 => Action::Html(self.string()?),
             2 => {
@@ -548,7 +557,7 @@ impl Reader<'_> {
             9 => Action::Append(self.string()?),
             10 => Action::Replace(self.string()?),
             11 => Action::Remove,
-            _ => return Err(self.invalid("action tag")),
+            _ => return self.fail("action tag"),
         })
     }
 }
