@@ -39,8 +39,28 @@ pub fn decode_into(bytes: &[u8], into: &mut Value) -> bool {
     Decoder::default().decode_into(bytes, into)
 }
 
-/// How many object members a [`Decoder`] keeps for later calls.
+/// How many object members and array items a [`Decoder`] keeps for later
+/// calls, and the most heap each may hold: a spare is kept for its buffers,
+/// and a large value an app passed once is dropped rather than held for
+/// good.
 const MAX_SPARE: usize = 64;
+const MAX_SPARE_BYTES: usize = 4096;
+
+/// The heap bytes `v` holds, counted up to a little past `MAX_SPARE_BYTES`.
+fn heap_bytes(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.capacity(),
+        Value::Array(items) => items.iter().fold(items.capacity() * std::mem::size_of::<Value>(), |n, item| {
+            if n > MAX_SPARE_BYTES { n } else { n + heap_bytes(item) }
+        }),
+        Value::Object(entries) => {
+            entries.iter().fold(entries.capacity() * std::mem::size_of::<(String, Value)>(), |n, (k, item)| {
+                if n > MAX_SPARE_BYTES { n } else { n + k.capacity() + heap_bytes(item) }
+            })
+        }
+        _ => 0,
+    }
+}
 
 /// Reads one value after another into the same [`Value`], keeping the
 /// object members and array items that one call left out for the next:
@@ -153,7 +173,7 @@ impl<'a> Reader<'a, '_> {
                 // Items beyond this array's length keep their strings for
                 // a later array (a visitor's `tags`, one or three).
                 for item in items.drain(n..) {
-                    if self.spare_items.len() < MAX_SPARE {
+                    if self.spare_items.len() < MAX_SPARE && heap_bytes(&item) <= MAX_SPARE_BYTES {
                         self.spare_items.push(item);
                     }
                 }
@@ -189,7 +209,7 @@ impl<'a> Reader<'a, '_> {
                     self.value(&mut entries[i].1, depth + 1)?;
                 }
                 for entry in entries.drain(n..) {
-                    if self.spare.len() < MAX_SPARE {
+                    if self.spare.len() < MAX_SPARE && heap_bytes(&entry.1) <= MAX_SPARE_BYTES {
                         self.spare.push(entry);
                     }
                 }
@@ -314,6 +334,23 @@ mod tests {
             assert_eq!(reused, expected, "round {round}");
         }
         assert!(decoder.spare.len() <= MAX_SPARE && decoder.spare_items.len() <= MAX_SPARE);
+    }
+
+    #[test]
+    fn large_values_left_out_are_not_kept() {
+        let mut decoder = Decoder::new();
+        let mut reused = Value::Null;
+        let big = Value::Object(vec![
+            ("id".to_string(), Value::String("v1".into())),
+            ("note".to_string(), Value::String("x".repeat(100_000))),
+            ("small".to_string(), Value::String("y".repeat(10))),
+        ]);
+        assert!(decoder.decode_into(&bytes(&big), &mut reused));
+        let only_id = Value::Object(vec![("id".to_string(), Value::String("v2".into()))]);
+        assert!(decoder.decode_into(&bytes(&only_id), &mut reused));
+        assert_eq!(reused, only_id);
+        let kept: Vec<&str> = decoder.spare.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(kept, ["small"], "the 100 KB note is dropped, the short value kept");
     }
 
     #[test]
