@@ -38,8 +38,9 @@ pub fn load(rules: &[u8]) -> Option<String> {
     }
 }
 
-/// The visitor cookie's name, so the loader can read it before deciding.
-#[wasm_bindgen]
+/// The visitor cookie's name (for Rust callers and tests: the loader does
+/// not need it, the engine reads the cookie from the facts, so it is not
+/// exported to JS).
 pub fn cookie_name() -> String {
     RULES.with(|r| r.borrow().as_ref().map_or_else(|| "tailor_id".to_string(), |r| r.site.visitor_cookie.clone()))
 }
