@@ -819,7 +819,6 @@ fn eval_clause(clause: &Clause, obj: &Value, g: Ctx<'_>) -> bool {
 }
 
 /// GrowthBook's `evalSavedGroup`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
 fn eval_saved_group(r: &GroupRef, obj: &Value, g: Ctx<'_>) -> bool {
     let override_key = match &r.attribute_key {
         Some(Some(key)) => Some(&**key),
@@ -879,7 +878,6 @@ fn resolve<'a>(root: &'a Value, path: &str) -> Option<Cow<'a, Value>> {
 }
 
 /// `key` as a JavaScript array index (canonical decimal below 2^32 - 1).
-#[cfg_attr(tailor_nightly, optimize(speed))]
 fn array_index(key: &str) -> Option<usize> {
     let b = key.as_bytes();
     if b.is_empty() || b.len() > 10 || (b.len() > 1 && b[0] == b'0') || !b.iter().all(u8::is_ascii_digit) {
@@ -989,7 +987,6 @@ fn is_in(v: &Value, list: &[Value], fold: bool) -> bool {
 }
 
 /// Whether `a.toLowerCase() === lower` (`lower` is already lower-cased).
-#[cfg_attr(tailor_nightly, optimize(speed))]
 fn lower_eq(a: &str, lower: &str) -> bool {
     if a.is_ascii() {
         a.len() == lower.len() && a.bytes().zip(lower.bytes()).all(|(x, y)| x.to_ascii_lowercase() == y)
@@ -1020,7 +1017,6 @@ fn same_value_zero(a: &Value, b: &Value) -> bool {
 }
 
 /// `JSON.stringify(a) === JSON.stringify(b)` without building the strings.
-#[cfg_attr(tailor_nightly, optimize(speed))]
 fn json_eq(a: &Value, b: &Value) -> bool {
     let json_null = |v: &Value| matches!(v, Value::Null) || matches!(v, Value::Number(n) if !n.is_finite());
     match (a, b) {
@@ -1073,7 +1069,6 @@ fn js_string(v: &Value) -> Cow<'_, str> {
 }
 
 /// `ToPrimitive(v)` when it is a string (strings, arrays, objects), else `None`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
 fn to_primitive(v: &Value) -> Option<Cow<'_, str>> {
     match v {
         Value::String(_) | Value::Array(_) | Value::Object(_) => Some(js_string(v)),
@@ -1109,7 +1104,6 @@ fn js_compare(v: &Value, p: &Prim) -> Option<Ordering> {
 
 /// String order of JavaScript (UTF-16 code units), which differs from
 /// Rust's code point order for characters above U+FFFF.
-#[cfg_attr(tailor_nightly, optimize(speed))]
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() {
         a.cmp(b)
@@ -1129,7 +1123,6 @@ pub(crate) fn is_js_space(c: char) -> bool {
 
 /// JavaScript's `StringToNumber`: trimmed decimal, `0x`/`0o`/`0b` integers,
 /// `Infinity`; an empty string is 0 and anything else `NaN`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
 pub(crate) fn string_to_number(s: &str) -> f64 {
     let s = s.trim_matches(is_js_space);
     if s.is_empty() {
@@ -1180,7 +1173,6 @@ fn version_input(v: &Value) -> Cow<'_, str> {
 /// suffix, split on `.` and `-`, append `~` to a plain `x.y.z` (so it sorts
 /// after its pre-releases), left-pad numeric parts to 5 with spaces and join
 /// with `-`. Versions then compare as plain strings.
-#[cfg_attr(tailor_nightly, optimize(speed))]
 fn padded_version(input: &str) -> String {
     let s = strip_version(input);
     let mut out = String::with_capacity(s.len() + 16);
@@ -1203,7 +1195,6 @@ fn padded_version(input: &str) -> String {
 
 /// `.replace(/(^v|\+.*$)/g, "")`: `.` does not cross line terminators, so
 /// the build suffix starts at the first `+` after the last of them.
-#[cfg_attr(tailor_nightly, optimize(speed))]
 fn strip_version(input: &str) -> &str {
     let s = input.strip_prefix('v').unwrap_or(input);
     let tail = match s.rfind(['\n', '\r', '\u{2028}', '\u{2029}']) {

@@ -12,7 +12,10 @@
 // times slower than at `opt-level = 3`, which would cost 15 KB gzip more.
 // Built with nightly (as the Makefile builds it), the functions deciding
 // runs through are optimized for speed instead (`optimize(speed)`), the rest
-// stays small.
+// stays small. Helpers only unusual conditions reach (saved groups, JSON
+// equality, string comparisons in UTF-16 order, numbers parsed from text,
+// versions too long or not ASCII for the fast path) stay small too: marked,
+// they cost 520 B gzip and `evaluate` nothing measurable.
 #![cfg_attr(tailor_nightly, feature(optimize_attribute))]
 
 pub mod bucket;
