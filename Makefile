@@ -61,7 +61,9 @@ BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 # than -Oz: on this module it compresses smaller (gzip and brotli; -Oz wins
 # only uncompressed) and runs faster; `--low-memory-unused` (the stack
 # is first in memory, so its lowest kilobyte is only reached by an
-# overflow) lets it fold constant offsets into loads and stores (300 B).
+# overflow) lets it fold constant offsets into loads and stores (300 B);
+# the target-features section is for tools, not browsers (100 B). This
+# Makefile is a prerequisite: changing these flags rebuilds the engines.
 # Without a usable nightly (.ci/setup
 # installs rust-src for it) the stable build is used, and the size budget
 # test says so.
@@ -82,15 +84,15 @@ endef
 # (tailor-qa.wasm, feature `qa`), loaded only when a preview is asked for.
 # Both export the same functions, so wasm-bindgen's glue (bundled into
 # tailor.js) must come out byte-identical: `cmp` checks it.
-$(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-template -type f)
+$(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-template -type f) Makefile
 	$(call browser_wasm,browser,target/tailor-browser.wasm)
 	$(call browser_wasm,qa,target/tailor-browser-qa.wasm)
 	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser --out-name tailor_engine target/tailor-browser.wasm
 	rm -rf $(ENGINE)/browser-qa
 	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser-qa --out-name tailor_engine target/tailor-browser-qa.wasm
 	cmp $(ENGINE)/browser/tailor_engine.js $(ENGINE)/browser-qa/tailor_engine.js
-	node_modules/.bin/wasm-opt -O3 --low-memory-unused $(WASM_FEATURES) --strip-debug --strip-producers -o $@ $@
-	node_modules/.bin/wasm-opt -O3 --low-memory-unused $(WASM_FEATURES) --strip-debug --strip-producers -o $(ENGINE)/browser/tailor_engine_qa_bg.wasm $(ENGINE)/browser-qa/tailor_engine_bg.wasm
+	node_modules/.bin/wasm-opt -O3 --low-memory-unused $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features -o $@ $@
+	node_modules/.bin/wasm-opt -O3 --low-memory-unused $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features -o $(ENGINE)/browser/tailor_engine_qa_bg.wasm $(ENGINE)/browser-qa/tailor_engine_bg.wasm
 	rm -rf $(ENGINE)/browser-qa
 	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning --log-override:empty-import-meta=silent
 	node_modules/.bin/esbuild pkg-template/src/qa-entry.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor-qa.js --log-level=warning
