@@ -119,7 +119,9 @@ pub fn for_each_variant(rules: &Ruleset, ctx: &Context, mut assigned: impl FnMut
 /// reading the reasons need; a constant, so engines that never explain (the
 /// lean browser engine) carry no code for it.
 fn decide_impl<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Decision {
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; rules.campaigns.len()];
+    // Not `vec![None; n]`, which clones an `Option<Outcome>` and so brings
+    // `Outcome`'s clone code into the browser engine.
+    let mut outcomes: Vec<Option<Outcome>> = (0..rules.campaigns.len()).map(|_| None).collect();
     decide_each::<EXPLAIN>(rules, ctx, overrides, &mut |index, outcome| outcomes[index] = Some(outcome));
     Decision { outcomes: outcomes.into_iter().map(|o| o.unwrap_or(Outcome::Skipped(Skip::Disabled))).collect() }
 }
