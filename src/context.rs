@@ -343,7 +343,34 @@ fn percent_decode(input: &str, plus_as_space: bool) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    lossy_utf8(&out)
+}
+
+/// `String::from_utf8_lossy`, through `str::from_utf8` (which the engine
+/// has anyway) rather than `Utf8Chunks`, whose code the browser engine
+/// would carry for this one use: every invalid sequence becomes one U+FFFD,
+/// the same maximal subparts.
+fn lossy_utf8(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                if let Ok(s) = std::str::from_utf8(valid) {
+                    out.push_str(s);
+                }
+                out.push(char::REPLACEMENT_CHARACTER);
+                match e.error_len() {
+                    Some(n) => bytes = &rest[n..],
+                    None => return out,
+                }
+            }
+        }
+    }
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -367,6 +394,23 @@ impl ZoneClock for FixedOffsetClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_utf8_is_from_utf8_lossy() {
+        let mut state = 3u32;
+        let mut byte = || {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            // Mostly bytes that start or continue multi-byte sequences.
+            [0x41, 0x80, 0xbf, 0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0xff, 0x9f, 0xa0, 0x90][(state >> 16) as usize % 12]
+        };
+        for len in 0..12 {
+            for _ in 0..2000 {
+                let bytes: Vec<u8> = (0..len).map(|_| byte()).collect();
+                assert_eq!(lossy_utf8(&bytes), String::from_utf8_lossy(&bytes), "{bytes:02x?}");
+            }
+        }
+        assert_eq!(lossy_utf8("ü€😀".as_bytes()), "ü€😀");
+    }
 
     #[test]
     fn url_parts() {
