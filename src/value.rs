@@ -56,8 +56,8 @@ impl Value {
 
     /// Follows a dotted path (`cookie.tier`) the way GrowthBook's `getPath` does:
     /// each part must name a member of an object, otherwise the result is `None`
-    /// (GrowthBook's `null`/`undefined`).
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    /// (GrowthBook's `null`/`undefined`). Templates and the consent rule use
+    /// it, not conditions: size-optimized.
     pub fn path(&self, path: &str) -> Option<&Value> {
         let mut current = self;
         for part in path.split('.') {
