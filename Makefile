@@ -12,7 +12,7 @@ ENGINE_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: dev test bench setup setup-browser engine cli site fault-site clean
+.PHONY: dev test bench setup setup-browser engine engine-named cli site fault-site clean
 
 ## dev: the worker in front of www/ under local workerd, personalized.
 dev: setup site
@@ -28,7 +28,7 @@ test: setup-browser site fault-site
 
 ## bench: every benchmark (cargo bench, node, the worker under load, the script tag in
 ## Chromium, sizes), then BENCHMARKS.md. About 10 minutes; BENCH_QUICK=1 for a short trial.
-bench: setup-browser site
+bench: setup-browser site engine-named
 	node benches/run.mjs; status=$$?; node benches/report.mjs && exit $$status
 
 setup:
@@ -67,10 +67,11 @@ BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 # Without a usable nightly (.ci/setup
 # installs rust-src for it) the stable build is used, and the size budget
 # test says so.
+BROWSER_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg tailor_nightly
 BROWSER_NIGHTLY_WASM := target/browser-nightly/wasm32-unknown-unknown/release/tailor.wasm
 # $(call browser_wasm,FEATURES,OUT): the browser engine's wasm with FEATURES.
 define browser_wasm
-	if RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg tailor_nightly" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
+	if RUSTFLAGS="$(BROWSER_RUSTFLAGS)" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
 	     --no-default-features --features $(1) --target-dir target/browser-nightly -Zbuild-std=std,panic_abort; then \
 	  cp $(BROWSER_NIGHTLY_WASM) $(2); \
 	else \
@@ -98,6 +99,16 @@ $(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-temp
 	node_modules/.bin/esbuild pkg-template/src/qa-entry.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor-qa.js --log-level=warning
 	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
 	cp pkg-template/package.json pkg-template/README.md pkg-template/LICENSE pkg-template/tailor.d.ts $(ENGINE)/browser/
+
+## engine-named: the lean browser engine as `engine` builds it, with its
+## function names and before wasm-opt (which inlines most functions into the
+## exports), for benches/wasm-breakdown.mjs: where the bytes go.
+engine-named: build/engine-named/tailor_engine_bg.wasm
+build/engine-named/tailor_engine_bg.wasm: $(ENGINE_SOURCES) Makefile
+	CARGO_PROFILE_RELEASE_STRIP=false RUSTFLAGS="$(BROWSER_RUSTFLAGS)" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
+	  --no-default-features --features browser --target-dir target/browser-named -Zbuild-std=std,panic_abort
+	$(HOME)/.cargo/bin/wasm-bindgen --keep-debug --target web --no-typescript --out-dir build/engine-named --out-name tailor_engine \
+	  target/browser-named/wasm32-unknown-unknown/release/tailor.wasm
 
 # A worker engine that panics on request (`fault-injection`), for the fail-open test only.
 build/engine-fault/worker/index_bg.wasm: $(ENGINE_SOURCES)

@@ -344,6 +344,18 @@ function sectionSizes(out, s, step) {
   return { browserOk: s.browser.total.gzip <= budgetB, workerOk: s.worker.total.gzip <= budgetW, browserGzip: s.browser.total.gzip, workerGzip: s.worker.total.gzip, gb: g?.gzip };
 }
 
+function sectionBreakdown(out, wb, step) {
+  out.push("### Where the browser engine's bytes go (`benches/wasm-breakdown.mjs`)", "");
+  if (!wb) {
+    out.push(`No results (build/bench/wasm-breakdown.json missing; step: ${step ? step.status : "not run"}).`, "");
+    return;
+  }
+  out.push(`The lean engine as \`make engine\` builds it, with function names and before wasm-opt (\`make engine-named\`, ${wb.wasm}): ${bytes(wb.code)} of code in ${num(wb.functions)} functions and ${bytes(wb.data)} of data (strings, tables). Code summed by the module that owns each function (std code instantiated for a tailor type counts for that module). These are bytes before wasm-opt and compression: read the shares.`, "");
+  out.push(table(["module", "code", "share", "functions"], wb.modules.map((m) => [m.module, bytes(m.bytes), `${num((100 * m.bytes) / wb.code, 1)} %`, num(m.functions)])), "");
+  out.push("Largest functions:", "");
+  out.push(table(["function", "code"], wb.top.slice(0, 10).map((f) => [`\`${f.name.length > 110 ? f.name.slice(0, 110) + "…" : f.name}\``, bytes(f.bytes)])), "");
+}
+
 // ------------------------------------------------------------ main
 
 function main() {
@@ -359,7 +371,7 @@ function main() {
   // The code as run.mjs found it when it started (older runs: as it is now).
   // BENCHMARKS.md itself (the previous report) does not make the tree dirty.
   const commit = steps.code?.commit || sh("git", ["rev-parse", "--short", "HEAD"]);
-  const changed = steps.code?.changed || sh("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md"]).split("\n").filter(Boolean).map((l) => l.slice(3));
+  const changed = steps.code?.changed || sh("git", ["diff", "--name-only", "HEAD", "--", ".", ":!BENCHMARKS.md"]).split("\n").filter(Boolean);
   const loads = Object.values(steps.steps).filter((s) => s.loadavgStart).flatMap((s) => [s.loadavgStart[0], s.loadavgEnd[0]]);
   const maxLoad = loads.length ? Math.max(...loads) : null;
   const ran = Object.values(steps.steps).filter((s) => s.finished);
@@ -371,6 +383,7 @@ function main() {
   const loadSummary = sectionLoad(body, load, steps.steps.load);
   sectionBrowser(body, browser, steps.steps.browser);
   const sizeSummary = sectionSizes(body, sizes, steps.steps.sizes);
+  sectionBreakdown(body, readJson("wasm-breakdown.json"), steps.steps.breakdown);
 
   const out = [];
   out.push("# Benchmarks", "");

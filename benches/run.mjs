@@ -9,7 +9,8 @@
 // Steps: cargo (cargo bench of every [[bench]]: benches/decide.rs, benches/rewrite.rs),
 // count (benches/rewrite-count.mjs), node-growthbook, node-decide
 // (benches/node/*.mjs), load (benches/load/run.mjs), browser
-// (benches/browser/run.mjs), sizes (benches/sizes.mjs). Each is bounded in
+// (benches/browser/run.mjs), sizes (benches/sizes.mjs), breakdown
+// (benches/wasm-breakdown.mjs, on `make engine-named`). Each is bounded in
 // time; the whole run takes about 10 minutes on 2 cores (3 with BENCH_QUICK).
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -36,6 +37,7 @@ const STEPS = [
   { id: "load", title: "worker under load (benches/load/run.mjs)", cmd: process.execPath, args: ["benches/load/run.mjs"], limit: 6 * 60 },
   { id: "browser", title: "script tag in Chromium (benches/browser/run.mjs)", cmd: process.execPath, args: ["benches/browser/run.mjs"], limit: 5 * 60 },
   { id: "sizes", title: "bundle sizes (benches/sizes.mjs)", cmd: process.execPath, args: ["benches/sizes.mjs"], limit: 60 },
+  { id: "breakdown", title: "where the browser engine's bytes go (benches/wasm-breakdown.mjs)", cmd: process.execPath, args: ["benches/wasm-breakdown.mjs"], limit: 60 },
 ];
 
 let current = null;
@@ -79,7 +81,7 @@ async function main() {
   const git = (...args) => { try { return execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim(); } catch { return ""; } };
   const code = {
     commit: git("rev-parse", "--short", "HEAD"),
-    changed: git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md").split("\n").filter(Boolean).map((l) => l.slice(3)),
+    changed: git("diff", "--name-only", "HEAD", "--", ".", ":!BENCHMARKS.md").split("\n").filter(Boolean),
   };
   for (const step of STEPS) {
     if (only.length && !only.includes(step.id)) {
