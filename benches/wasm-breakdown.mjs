@@ -87,7 +87,7 @@ export function owner(name) {
   const own = /\btailor::(\w+)::(?:\w+::)*\{closure/.exec(clean) || /\btailor::(\w+)/.exec(clean);
   if (own) return `tailor::${own[1]}`;
   if (/\bwasm_bindgen\b|__wbindgen|__wbg_|externref/.test(clean)) return "wasm-bindgen glue";
-  if (/^(core|alloc|std|compiler_builtins|dlmalloc)::|^<(core|alloc|std)::|^<\[|^<str>|^<char>|^<&/.test(clean)) return "std (core, alloc)";
+  if (/^<*(core|alloc|std|compiler_builtins|__rustc)::|^<+(\[|&|str\b|char\b)|^(memcmp|memcpy|memmove|memset|round)$/.test(clean)) return "std (core, alloc)";
   return "exports and other";
 }
 
