@@ -552,7 +552,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 fn is_operator_object(entries: &[(String, Value)]) -> bool {
-    !entries.is_empty() && entries.iter().all(|(k, _)| k.starts_with('$'))
+    !entries.is_empty() && entries.iter().all(|(k, _)| k.starts_with("$"))
 }
 
 impl Compiler {
@@ -670,7 +670,7 @@ impl Compiler {
             }
             "$exists" => Op::Exists(truthy(arg)),
             "$in" | "$nin" | "$ini" | "$nini" => {
-                let fold = op.ends_with('i');
+                let fold = op.ends_with("i");
                 let list = match arg {
                     Value::Array(items) if fold => Some(items.iter().map(fold_value).collect()),
                     Value::Array(items) => Some(items.clone()),
@@ -716,7 +716,7 @@ impl Compiler {
                 Op::All { items, fold }
             }
             "$regex" | "$regexi" => {
-                let fold = op.ends_with('i');
+                let fold = op.ends_with("i");
                 if let Some(op) = arg.as_str().and_then(|p| literal_regex(p, fold)) {
                     return Ok(op);
                 }
@@ -1196,7 +1196,7 @@ fn padded_version(input: &str) -> String {
 /// `.replace(/(^v|\+.*$)/g, "")`: `.` does not cross line terminators, so
 /// the build suffix starts at the first `+` after the last of them.
 fn strip_version(input: &str) -> &str {
-    let s = input.strip_prefix('v').unwrap_or(input);
+    let s = input.strip_prefix("v").unwrap_or(input);
     let tail = match s.rfind(['\n', '\r', '\u{2028}', '\u{2029}']) {
         Some(i) => i + s[i..].chars().next().map_or(1, char::len_utf8),
         None => 0,
@@ -1333,10 +1333,10 @@ fn unknown_in_test(test: &Test, out: &mut Vec<String>) {
 /// punctuation), with optional `^`/`$` anchors, as [`Op::Text`]. Under `/i`
 /// only ASCII literals qualify (then ASCII case folding is JavaScript's).
 fn literal_regex(src: &str, fold: bool) -> Option<Op> {
-    let start = src.starts_with('^');
+    let start = src.starts_with("^");
     let body = if start { &src[1..] } else { src };
-    let (body, end) = match body.strip_suffix('$') {
-        Some(b) if !b.ends_with('\\') => (b, true),
+    let (body, end) = match body.strip_suffix("$") {
+        Some(b) if !b.ends_with("\\") => (b, true),
         _ => (body, false),
     };
     let mut text = String::with_capacity(body.len());

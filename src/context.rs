@@ -262,7 +262,7 @@ impl<'a> ParsedUrl<'a> {
             None => host,
         };
         let host = match last(b':', host) {
-            Some(colon) if !host.ends_with(']') => &host[..colon],
+            Some(colon) if !host.ends_with("]") => &host[..colon],
             _ => host,
         };
         let path = if path.is_empty() { "/".to_string() } else { percent_decode(path, false) };
@@ -288,7 +288,7 @@ pub fn parse_cookies(header: &str) -> impl Iterator<Item = (&str, &str)> {
             return None;
         }
         let value = value.trim();
-        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        let value = value.strip_prefix("\"").and_then(|v| v.strip_suffix("\"")).unwrap_or(value);
         Some((name, value))
     })
 }

@@ -438,7 +438,7 @@ pub(crate) fn float_syntax(text: &str) -> Option<FloatSyntax> {
 pub fn parse_f64(text: &str) -> Option<f64> {
     // Integers of up to 15 digits (ages, scores, counts: most numbers in
     // attributes) are exact in an f64 and need no general conversion.
-    let (negative, digits) = match text.strip_prefix('-') {
+    let (negative, digits) = match text.strip_prefix("-") {
         Some(rest) => (true, rest),
         None => (false, text),
     };
