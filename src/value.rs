@@ -222,7 +222,7 @@ pub fn write_js_number(n: f64, out: &mut String) {
 #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
 fn write_short_decimal(n: f64, out: &mut String) -> bool {
     let magnitude = n.abs();
-    if !(magnitude >= 1e-6 && magnitude < 1e9) {
+    if !(1e-6..1e9).contains(&magnitude) {
         return false;
     }
     let mut scale = 1u64;
@@ -255,7 +255,13 @@ fn write_short_decimal(n: f64, out: &mut String) -> bool {
 #[inline(always)]
 #[cfg_attr(tailor_nightly, optimize(speed))]
 pub(crate) fn same_key(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_key`] on bytes (a key read from the wire, not yet checked to be UTF-8).
+#[inline(always)]
+#[cfg_attr(tailor_nightly, optimize(speed))]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -28,7 +28,7 @@
 //! `null`, `undefined` members dropped), so a value means what its JSON text
 //! would: `evaluate` decides exactly as it would from the JSON.
 
-use crate::value::Value;
+use crate::value::{same_bytes, Value};
 
 /// Nesting deeper than this is refused, as the JSON reader refuses it.
 const MAX_DEPTH: usize = 64;
@@ -59,6 +59,16 @@ fn heap_bytes(v: &Value) -> usize {
             })
         }
         _ => 0,
+    }
+}
+
+/// Keeps what a call left out in `spares`, up to [`MAX_SPARE`] of them
+/// and only those holding at most [`MAX_SPARE_BYTES`].
+fn keep_spares<T>(spares: &mut Vec<T>, left_out: impl Iterator<Item = T>, value: impl Fn(&T) -> &Value) {
+    for spare in left_out {
+        if spares.len() < MAX_SPARE && heap_bytes(value(&spare)) <= MAX_SPARE_BYTES {
+            spares.push(spare);
+        }
     }
 }
 
@@ -172,11 +182,7 @@ impl<'a> Reader<'a, '_> {
                 }
                 // Items beyond this array's length keep their strings for
                 // a later array (a visitor's `tags`, one or three).
-                for item in items.drain(n..) {
-                    if self.spare_items.len() < MAX_SPARE && heap_bytes(&item) <= MAX_SPARE_BYTES {
-                        self.spare_items.push(item);
-                    }
-                }
+                keep_spares(self.spare_items, items.drain(n..), |item| item);
             }
             6 => {
                 let n = self.count()?;
@@ -208,11 +214,7 @@ impl<'a> Reader<'a, '_> {
                     }
                     self.value(&mut entries[i].1, depth + 1)?;
                 }
-                for entry in entries.drain(n..) {
-                    if self.spare.len() < MAX_SPARE && heap_bytes(&entry.1) <= MAX_SPARE_BYTES {
-                        self.spare.push(entry);
-                    }
-                }
+                keep_spares(self.spare, entries.drain(n..), |(_, value)| value);
             }
             _ => return None,
         }
@@ -252,14 +254,6 @@ pub fn encode(v: &Value, out: &mut Vec<u8>) {
             }
         }
     }
-}
-
-/// `a == b` without a call to `memcmp` (see [`crate::value::same_key`]).
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    // Keys are ASCII or UTF-8 either way: comparing them as strings is
-    // comparing their bytes.
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ const WORKER_BUDGET = 1024 * 1024;
 // fails the suite. It comes down as cuts land (48 KB until the facts went
 // in in the binary form of `evaluate` instead of JSON, the ruleset reader
 // stopped carrying a `Result` through every field and a few generic std
-// functions went; 44,958 B measured then).
+// functions went; 44,864 B measured then).
 const BROWSER_CEILING = 45 * 1024;
-const BROWSER_TODO = "over the 30 KB budget: 44,958 B at the last measurement (README, Bundle size)";
+const BROWSER_TODO = "over the 30 KB budget: 44,864 B at the last measurement (README, Bundle size)";
 
 const m = measure();
 const list = (b) => b.files.map((f) => `${f.file} ${f.gzip.toLocaleString("en-US")} B`).join(", ");
