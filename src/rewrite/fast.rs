@@ -1,0 +1,1353 @@
+//! tailor's own streaming rewriter, for plans whose selectors are all in the
+//! [`selector`](super::selector) subset.
+//!
+//! Why: lol_html with even one element handler runs at about half the speed
+//! of its own passthrough (its selector VM, open-element bookkeeping and
+//! attribute lexing run on every tag). A plan of a few simple selectors needs
+//! much less: find each tag with `memchr`, keep a stack of open elements with
+//! a bit per ancestor compound, and copy everything else through untouched.
+//!
+//! What: the output is byte for byte what [`super::PageRewriter`]'s lol_html
+//! path produces (tests/rewrite_fast.rs checks it on the corpus and on
+//! generated tag soup). So this module mirrors lol_html 3's model, quirks
+//! included: its tokenizer states (the HTML standard's, simplified), its
+//! simulation of the tree builder (namespaces, raw text elements, the
+//! ambiguity that makes it give up), its stack of open elements (void
+//! elements are not pushed; an end tag pops up to the nearest element of its
+//! name), how it serializes a changed start tag, and when it suppresses
+//! removed content.
+
+use super::selector::{self, Combinator, ElementFacts, Selector};
+use crate::model::Action;
+use crate::plan::{edit_classes, Plan};
+use encoding_rs::{Encoding, UTF_8};
+use memchr::{memchr, memchr2};
+
+/// Input a single incomplete construct (a tag, a comment) may hold back
+/// before the rewriter gives up and passes the rest through, like lol_html's
+/// memory limit.
+const MAX_BUFFERED: usize = 8 * 1024 * 1024;
+
+/// Ancestor compounds are tracked as bits of a `u128` per open element.
+const MAX_ANCESTOR_COMPOUNDS: usize = 128;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Namespace {
+    Html,
+    Svg,
+    MathMl,
+}
+
+/// How text is tokenized after the current position.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TextMode {
+    Data,
+    /// RCDATA and RAWTEXT behave the same here: only the appropriate end tag ends them.
+    RawText,
+    Script(ScriptState),
+    PlainText,
+    Cdata,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ScriptState {
+    Normal,
+    Escaped,
+    EscapedDashDash,
+    DoubleEscaped,
+    DoubleEscapedDashDash,
+}
+
+/// lol_html's ambiguity guard: where a text-switching tag makes it unclear
+/// whether what follows is markup, lol_html gives up (and so do we).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ambiguity {
+    Default,
+    InSelect,
+    InTemplateInSelect(u64),
+    InOrAfterFrameset,
+}
+
+/// Content to insert: an index into [`Program::contents`].
+#[derive(Clone, Copy, Debug)]
+struct Chunk(u32);
+
+struct Content {
+    text: String,
+    /// Escape `&`, `<` and `>` (lol_html's `ContentType::Text`).
+    escape: bool,
+}
+
+/// What lol_html keeps for a token: content around it, or instead of it.
+#[derive(Clone, Default, Debug)]
+struct Mutations {
+    before: Vec<Chunk>,
+    replacement: Vec<Chunk>,
+    after: Vec<Chunk>,
+    removed: bool,
+}
+
+enum Operation {
+    Inner(Chunk),
+    SetAttributes(Vec<(Vec<u8>, String)>),
+    RemoveAttributes(Vec<Vec<u8>>),
+    AddClass(Vec<String>),
+    RemoveClass(Vec<String>),
+    Before(Chunk),
+    After(Chunk),
+    Prepend(Chunk),
+    Append(Chunk),
+    Replace(Chunk),
+    Remove,
+}
+
+struct Change {
+    selector: Selector,
+    /// The ancestor-bit index of each compound but the last.
+    ancestor_bits: Vec<u32>,
+    operation: Operation,
+}
+
+/// The plan compiled for this rewriter.
+struct Program {
+    changes: Vec<Change>,
+    /// By the first byte of a lowercased tag name (its low five bits, which
+    /// tell letters apart): the changes (of the first 64) whose selector
+    /// could match such an element.
+    candidates: [u64; 32],
+    contents: Vec<Content>,
+    /// Every compound that must match an ancestor, by bit.
+    ancestor_compounds: Vec<selector::Compound>,
+    state_script: Option<Chunk>,
+    adjust_charset: bool,
+}
+
+impl Program {
+    fn compile(plan: &Plan) -> Option<Program> {
+        let mut program = Program { changes: Vec::new(), candidates: [0; 32], contents: Vec::new(), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true };
+        for change in &plan.changes {
+            let selector = selector::parse(&change.selector)?;
+            let mut ancestor_bits = Vec::new();
+            for compound in &selector.compounds[..selector.compounds.len() - 1] {
+                let bit = match program.ancestor_compounds.iter().position(|c| c == compound) {
+                    Some(bit) => bit,
+                    None => {
+                        program.ancestor_compounds.push(compound.clone());
+                        program.ancestor_compounds.len() - 1
+                    }
+                };
+                if bit >= MAX_ANCESTOR_COMPOUNDS {
+                    return None;
+                }
+                ancestor_bits.push(bit as u32);
+            }
+            let operation = match &change.action {
+                Action::Text(text) => Operation::Inner(program.content(text, true)),
+                Action::Html(markup) => Operation::Inner(program.content(markup, false)),
+                Action::SetAttr(pairs) => Operation::SetAttributes(
+                    pairs.iter().map(|(name, value)| (name.to_ascii_lowercase().into_bytes(), value.replace('&', "&amp;"))).collect(),
+                ),
+                Action::RemoveAttr(names) => Operation::RemoveAttributes(names.iter().map(|n| n.to_ascii_lowercase().into_bytes()).collect()),
+                Action::AddClass(classes) => Operation::AddClass(classes.clone()),
+                Action::RemoveClass(classes) => Operation::RemoveClass(classes.clone()),
+                Action::Before(markup) => Operation::Before(program.content(markup, false)),
+                Action::After(markup) => Operation::After(program.content(markup, false)),
+                Action::Prepend(markup) => Operation::Prepend(program.content(markup, false)),
+                Action::Append(markup) => Operation::Append(program.content(markup, false)),
+                Action::Replace(markup) => Operation::Replace(program.content(markup, false)),
+                Action::Remove => Operation::Remove,
+            };
+            program.changes.push(Change { selector, ancestor_bits, operation });
+        }
+        for (index, change) in program.changes.iter().enumerate().take(64) {
+            let last = change.selector.compounds.last();
+            match last.and_then(|c| c.name.as_ref()).and_then(|n| n.first()) {
+                Some(&first) => program.candidates[(first & 31) as usize] |= 1 << index,
+                None => program.candidates.iter_mut().for_each(|m| *m |= 1 << index),
+            }
+        }
+        Some(program)
+    }
+
+    fn content(&mut self, text: &str, escape: bool) -> Chunk {
+        self.contents.push(Content { text: text.to_string(), escape });
+        Chunk(self.contents.len() as u32 - 1)
+    }
+}
+
+/// Whether every selector of the plan is one the fast rewriter matches.
+pub(crate) fn supports(plan: &Plan) -> bool {
+    plan.changes.iter().all(|change| selector::parse(&change.selector).is_some())
+}
+
+/// An attribute as lexed: byte ranges into the buffer.
+#[derive(Clone, Copy, Debug)]
+struct AttributeSpan {
+    name: (usize, usize),
+    value: Option<(usize, usize)>,
+    raw: (usize, usize),
+}
+
+/// An attribute of a changed start tag: as it was, or new.
+enum EditedAttribute {
+    Raw(AttributeSpan),
+    New { name: Vec<u8>, value: Vec<u8> },
+}
+
+/// A lexed tag.
+struct Tag {
+    name: (usize, usize),
+    self_closing: bool,
+    /// Index just after the closing `>`.
+    end: usize,
+    /// lol_html returns to the data state after `<x a=>`, whatever `x` is.
+    forces_data: bool,
+}
+
+/// An open element.
+struct Frame {
+    /// Lowercased name in `Rewriter::names`.
+    name: (u32, u32),
+    ancestor_bits: u128,
+    end_mutations: Option<Box<Mutations>>,
+    /// Its end tag takes the state script (the first `<head>`).
+    takes_state_script: bool,
+    removes_content: bool,
+}
+
+enum Step {
+    /// Consumed up to here.
+    At(usize),
+    /// The construct from here on is incomplete: wait for more input.
+    NeedMore(usize),
+}
+
+pub(crate) struct Rewriter {
+    program: Program,
+    /// Input not yet consumed (an incomplete construct at a chunk's end).
+    pending: Vec<u8>,
+    out: Vec<u8>,
+    text: TextMode,
+    /// The lowercased name whose end tag ends raw text or script data.
+    raw_end_name: Vec<u8>,
+    ns_stack: Vec<Namespace>,
+    ambiguity: Ambiguity,
+    stack: Vec<Frame>,
+    names: Vec<u8>,
+    /// Open matched elements whose content is removed: nothing is emitted while above zero.
+    removing: u32,
+    encoding: &'static Encoding,
+    charset_found: bool,
+    head_seen: bool,
+    state_script_inserted: bool,
+    attributes: Vec<AttributeSpan>,
+    lowercase_name: Vec<u8>,
+    bailed_out: Option<String>,
+    applied: u32,
+}
+
+impl Rewriter {
+    /// `None` when a selector is outside the subset (and then `state_script`
+    /// is left as it was). `encoding` is the page's if known (then `<meta>`
+    /// does not change it), else UTF-8.
+    pub(crate) fn new(plan: &Plan, state_script: &mut Option<String>, encoding: Option<&'static Encoding>) -> Option<Rewriter> {
+        let mut program = Program::compile(plan)?;
+        program.adjust_charset = encoding.is_none();
+        if let Some(script) = state_script.take() {
+            program.contents.push(Content { text: script, escape: false });
+            program.state_script = Some(Chunk(program.contents.len() as u32 - 1));
+        }
+        Some(Rewriter {
+            program,
+            pending: Vec::new(),
+            out: Vec::new(),
+            text: TextMode::Data,
+            raw_end_name: Vec::new(),
+            ns_stack: vec![Namespace::Html],
+            ambiguity: Ambiguity::Default,
+            stack: Vec::new(),
+            names: Vec::new(),
+            removing: 0,
+            encoding: encoding.unwrap_or(UTF_8),
+            charset_found: false,
+            head_seen: false,
+            state_script_inserted: false,
+            attributes: Vec::new(),
+            lowercase_name: Vec::new(),
+            bailed_out: None,
+            applied: 0,
+        })
+    }
+
+    pub(crate) fn applied_count(&self) -> u32 {
+        self.applied
+    }
+
+    pub(crate) fn bail_out_reason(&self) -> Option<&str> {
+        self.bailed_out.as_deref()
+    }
+
+    /// Feeds a chunk; returns the bytes ready.
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
+        // About the size of the input, once: a page grows a little.
+        self.out.reserve(chunk.len() + chunk.len() / 8);
+        if self.bailed_out.is_some() {
+            self.out.extend_from_slice(chunk);
+        } else if self.pending.is_empty() {
+            let consumed = self.run(chunk, false);
+            self.pending.extend_from_slice(&chunk[consumed..]);
+        } else {
+            let mut input = std::mem::take(&mut self.pending);
+            input.extend_from_slice(chunk);
+            let consumed = self.run(&input, false);
+            input.drain(..consumed);
+            self.pending = input;
+        }
+        if self.pending.len() > MAX_BUFFERED && self.bailed_out.is_none() {
+            self.bailed_out = Some(format!("a construct longer than {MAX_BUFFERED} bytes"));
+            let rest = std::mem::take(&mut self.pending);
+            self.out.extend_from_slice(&rest);
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// Ends the input; returns the last bytes.
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
+        if self.bailed_out.is_none() {
+            let input = std::mem::take(&mut self.pending);
+            self.run(&input, true);
+            if self.bailed_out.is_none() && !self.state_script_inserted {
+                if let Some(script) = self.program.state_script {
+                    self.state_script_inserted = true;
+                    self.write_chunk(script);
+                }
+            }
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// Consumes as much of `input` as forms complete constructs (all of it
+    /// when `last`); returns how much.
+    fn run(&mut self, input: &[u8], last: bool) -> usize {
+        // Bytes from `copied` up to the current construct go out as they came.
+        let mut copied = 0;
+        let mut at = 0;
+        while at < input.len() && self.bailed_out.is_none() {
+            let step = match self.text {
+                TextMode::Data => self.data(input, at, last, &mut copied),
+                TextMode::RawText => self.raw_text(input, at, last, &mut copied),
+                TextMode::Script(_) => self.script_data(input, at, last, &mut copied),
+                TextMode::PlainText => Step::At(input.len()),
+                TextMode::Cdata => match find(input, at, b"]]>") {
+                    Some(end) => {
+                        self.text = TextMode::Data;
+                        Step::At(end + 3)
+                    }
+                    None if last => Step::At(input.len()),
+                    // Keep a possible `]]` for the next chunk.
+                    None => Step::NeedMore(input.len().saturating_sub(2).max(at)),
+                },
+            };
+            match step {
+                Step::At(next) => at = next,
+                Step::NeedMore(from) => {
+                    at = from;
+                    break;
+                }
+            }
+        }
+        if self.bailed_out.is_none() {
+            if last {
+                at = input.len();
+            }
+            self.copy(input, &mut copied, at);
+        }
+        at
+    }
+
+    /// Copies input up to `to` when emitting, and moves `copied` there.
+    fn copy(&mut self, input: &[u8], copied: &mut usize, to: usize) {
+        if self.removing == 0 && to > *copied {
+            self.out.extend_from_slice(&input[*copied..to]);
+        }
+        *copied = to;
+    }
+
+    fn data(&mut self, input: &[u8], at: usize, last: bool, copied: &mut usize) -> Step {
+        let Some(offset) = memchr(b'<', &input[at..]) else { return Step::At(input.len()) };
+        let lt = at + offset;
+        let Some(&next) = input.get(lt + 1) else { return if last { Step::At(input.len()) } else { Step::NeedMore(lt) } };
+        match next {
+            c if c.is_ascii_alphabetic() => self.tag(input, lt, false, last, copied),
+            b'/' => match input.get(lt + 2) {
+                None if last => Step::At(input.len()),
+                None => Step::NeedMore(lt),
+                Some(c) if c.is_ascii_alphabetic() => self.tag(input, lt, true, last, copied),
+                // `</>` is dropped by browsers but kept by lol_html, as text.
+                Some(b'>') => Step::At(lt + 3),
+                Some(_) => self.until_gt(input, lt + 2, lt, last),
+            },
+            b'!' => self.markup_declaration(input, lt, last),
+            b'?' => self.until_gt(input, lt + 2, lt, last),
+            _ => Step::At(lt + 1),
+        }
+    }
+
+    /// A bogus comment: up to and including the next `>`.
+    fn until_gt(&mut self, input: &[u8], from: usize, start: usize, last: bool) -> Step {
+        match memchr(b'>', &input[from.min(input.len())..]) {
+            Some(offset) => Step::At(from + offset + 1),
+            None if last => Step::At(input.len()),
+            None => Step::NeedMore(start),
+        }
+    }
+
+    fn markup_declaration(&mut self, input: &[u8], lt: usize, last: bool) -> Step {
+        let rest = &input[lt + 2..];
+        let starts = |prefix: &[u8], ignore_case: bool| -> Option<bool> {
+            let n = prefix.len().min(rest.len());
+            let same = if ignore_case { rest[..n].eq_ignore_ascii_case(&prefix[..n]) } else { rest[..n] == prefix[..n] };
+            if !same {
+                Some(false)
+            } else if n == prefix.len() {
+                Some(true)
+            } else {
+                None
+            }
+        };
+        let comment = starts(b"--", false);
+        let doctype = starts(b"DOCTYPE", true);
+        let cdata = starts(b"[CDATA[", false);
+        if !last && (comment.is_none() || doctype.is_none() || cdata.is_none()) {
+            return Step::NeedMore(lt);
+        }
+        if comment == Some(true) {
+            return self.comment(input, lt, last);
+        }
+        if doctype == Some(true) {
+            return self.until_gt(input, lt + 9, lt, last);
+        }
+        if cdata == Some(true) && self.current_namespace() != Namespace::Html {
+            self.text = TextMode::Cdata;
+            return Step::At(lt + 9);
+        }
+        self.until_gt(input, lt + 2, lt, last)
+    }
+
+    /// A comment from `<!--`: lol_html's comment states reduce to "the first
+    /// `-->` or `--!>` after it", plus `<!-->` and `<!--->`.
+    fn comment(&mut self, input: &[u8], lt: usize, last: bool) -> Step {
+        let body = lt + 4;
+        match input.get(body) {
+            Some(b'>') => return Step::At(body + 1),
+            Some(b'-') => match input.get(body + 1) {
+                Some(b'>') => return Step::At(body + 2),
+                None if !last => return Step::NeedMore(lt),
+                _ => {}
+            },
+            None if !last => return Step::NeedMore(lt),
+            _ => {}
+        }
+        let mut from = body;
+        while let Some(offset) = memchr(b'-', &input[from.min(input.len())..]) {
+            let dash = from + offset;
+            match (input.get(dash + 1), input.get(dash + 2), input.get(dash + 3)) {
+                (Some(b'-'), Some(b'>'), _) => return Step::At(dash + 3),
+                (Some(b'-'), Some(b'!'), Some(b'>')) => return Step::At(dash + 4),
+                (Some(b'-'), Some(b'!'), None) | (Some(b'-'), None, _) | (None, _, _) => break,
+                _ => from = dash + 1,
+            }
+        }
+        if last {
+            Step::At(input.len())
+        } else {
+            Step::NeedMore(lt)
+        }
+    }
+
+    fn raw_text(&mut self, input: &[u8], at: usize, last: bool, copied: &mut usize) -> Step {
+        let mut from = at;
+        loop {
+            let Some(offset) = memchr(b'<', &input[from..]) else { return Step::At(input.len()) };
+            let lt = from + offset;
+            match self.appropriate_end_tag(input, lt) {
+                Some(true) => return self.tag(input, lt, true, last, copied),
+                Some(false) => from = lt + 1,
+                None if last => return Step::At(input.len()),
+                None => return Step::NeedMore(lt),
+            }
+        }
+    }
+
+    /// Whether `</name` followed by whitespace, `/` or `>` starts at `lt`,
+    /// for the element whose raw text this is; `None` if the input ends first.
+    fn appropriate_end_tag(&self, input: &[u8], lt: usize) -> Option<bool> {
+        let name = &self.raw_end_name;
+        let after = lt + 2 + name.len();
+        let available = &input[lt..input.len().min(after + 1)];
+        let prefix_ok = |bytes: &[u8]| {
+            bytes.first().is_none_or(|&c| c == b'<')
+                && bytes.get(1).is_none_or(|&c| c == b'/')
+                && bytes.get(2..).unwrap_or_default().iter().zip(name.iter()).all(|(a, b)| a.to_ascii_lowercase() == *b)
+        };
+        if !prefix_ok(available) {
+            return Some(false);
+        }
+        input.get(after).map(|&c| is_whitespace(c) || c == b'/' || c == b'>')
+    }
+
+    fn script_data(&mut self, input: &[u8], at: usize, last: bool, copied: &mut usize) -> Step {
+        let TextMode::Script(state) = self.text else { return Step::At(at) };
+        let need = |lt: usize| if last { Step::At(input.len()) } else { Step::NeedMore(lt) };
+        match state {
+            ScriptState::Normal => {
+                let Some(offset) = memchr(b'<', &input[at..]) else { return Step::At(input.len()) };
+                let lt = at + offset;
+                match input.get(lt + 1) {
+                    None => need(lt),
+                    Some(b'/') => match self.appropriate_end_tag(input, lt) {
+                        Some(true) => self.tag(input, lt, true, last, copied),
+                        Some(false) => Step::At(lt + 1),
+                        None => need(lt),
+                    },
+                    Some(b'!') => match (input.get(lt + 2), input.get(lt + 3)) {
+                        (Some(b'-'), Some(b'-')) => {
+                            self.text = TextMode::Script(ScriptState::EscapedDashDash);
+                            Step::At(lt + 4)
+                        }
+                        (None, _) | (Some(b'-'), None) => need(lt),
+                        _ => Step::At(lt + 2),
+                    },
+                    Some(_) => Step::At(lt + 1),
+                }
+            }
+            ScriptState::Escaped | ScriptState::DoubleEscaped => {
+                let double = state == ScriptState::DoubleEscaped;
+                let Some(offset) = memchr2(b'-', b'<', &input[at..]) else { return Step::At(input.len()) };
+                let i = at + offset;
+                if input[i] == b'-' {
+                    return match input.get(i + 1) {
+                        None => need(i),
+                        Some(b'-') => {
+                            self.text = TextMode::Script(if double { ScriptState::DoubleEscapedDashDash } else { ScriptState::EscapedDashDash });
+                            Step::At(i + 2)
+                        }
+                        Some(_) => Step::At(i + 1),
+                    };
+                }
+                if double {
+                    self.double_escaped_less_than(input, i, last)
+                } else {
+                    self.escaped_less_than(input, i, last, copied)
+                }
+            }
+            ScriptState::EscapedDashDash | ScriptState::DoubleEscapedDashDash => {
+                let double = state == ScriptState::DoubleEscapedDashDash;
+                match input[at] {
+                    b'-' => Step::At(at + 1),
+                    b'<' if double => self.double_escaped_less_than(input, at, last),
+                    b'<' => self.escaped_less_than(input, at, last, copied),
+                    b'>' => {
+                        // Reconsumed in the script data state, where it is text.
+                        self.text = TextMode::Script(ScriptState::Normal);
+                        Step::At(at + 1)
+                    }
+                    _ => {
+                        self.text = TextMode::Script(if double { ScriptState::DoubleEscaped } else { ScriptState::Escaped });
+                        Step::At(at + 1)
+                    }
+                }
+            }
+        }
+    }
+
+    /// At `<` in escaped script data.
+    fn escaped_less_than(&mut self, input: &[u8], lt: usize, last: bool, copied: &mut usize) -> Step {
+        let need = |lt: usize| if last { Step::At(input.len()) } else { Step::NeedMore(lt) };
+        let escaped = |this: &mut Self, to: usize| {
+            this.text = TextMode::Script(ScriptState::Escaped);
+            Step::At(to)
+        };
+        match input.get(lt + 1) {
+            None => need(lt),
+            Some(b'/') => match self.appropriate_end_tag(input, lt) {
+                Some(true) => self.tag(input, lt, true, last, copied),
+                Some(false) => escaped(self, lt + 1),
+                None => need(lt),
+            },
+            Some(_) => match starts_with_ignore_case(&input[lt + 1..], b"script") {
+                None => need(lt),
+                Some(false) => escaped(self, lt + 1),
+                Some(true) => match input.get(lt + 7) {
+                    None => need(lt),
+                    Some(&c) if is_whitespace(c) || c == b'/' || c == b'>' => {
+                        self.text = TextMode::Script(ScriptState::DoubleEscaped);
+                        Step::At(lt + 8)
+                    }
+                    Some(_) => escaped(self, lt + 7),
+                },
+            },
+        }
+    }
+
+    /// At `<` in double-escaped script data.
+    fn double_escaped_less_than(&mut self, input: &[u8], lt: usize, last: bool) -> Step {
+        let need = |lt: usize| if last { Step::At(input.len()) } else { Step::NeedMore(lt) };
+        let double = |this: &mut Self, to: usize| {
+            this.text = TextMode::Script(ScriptState::DoubleEscaped);
+            Step::At(to)
+        };
+        match input.get(lt + 1) {
+            None => need(lt),
+            Some(b'/') => match starts_with_ignore_case(&input[lt + 2..], b"script") {
+                None => need(lt),
+                Some(false) => double(self, lt + 2),
+                Some(true) => match input.get(lt + 8) {
+                    None => need(lt),
+                    Some(&c) if is_whitespace(c) || c == b'/' || c == b'>' => {
+                        self.text = TextMode::Script(ScriptState::Escaped);
+                        Step::At(lt + 9)
+                    }
+                    Some(_) => double(self, lt + 8),
+                },
+            },
+            Some(_) => double(self, lt + 1),
+        }
+    }
+
+    fn current_namespace(&self) -> Namespace {
+        self.ns_stack.last().copied().unwrap_or(Namespace::Html)
+    }
+
+    /// Lexes the tag at `lt` and handles it.
+    fn tag(&mut self, input: &[u8], lt: usize, end_tag: bool, last: bool, copied: &mut usize) -> Step {
+        let Some(tag) = self.lex_tag(input, lt, end_tag) else {
+            return if last { Step::At(input.len()) } else { Step::NeedMore(lt) };
+        };
+        self.lowercase_name.clear();
+        self.lowercase_name.extend(input[tag.name.0..tag.name.1].iter().map(u8::to_ascii_lowercase));
+        if end_tag {
+            self.end_tag(input, lt, &tag, copied);
+        } else {
+            self.start_tag(input, lt, &tag, copied);
+        }
+        Step::At(tag.end)
+    }
+
+    /// lol_html's tag and attribute states, from `<` to `>`; `None` if the
+    /// input ends first. Attributes of start tags go to `self.attributes`.
+    fn lex_tag(&mut self, input: &[u8], lt: usize, end_tag: bool) -> Option<Tag> {
+        self.attributes.clear();
+        let name_start = lt + if end_tag { 2 } else { 1 };
+        let mut i = name_start;
+        while !is(*input.get(i)?, ENDS_TAG_NAME) {
+            i += 1;
+        }
+        let name = (name_start, i);
+        let mut self_closing = false;
+        loop {
+            // Before an attribute name.
+            let c = *input.get(i)?;
+            match c {
+                b' ' | b'\n' | b'\r' | b'\t' | b'\x0c' => i += 1,
+                b'/' => {
+                    // The self-closing start tag state.
+                    if *input.get(i + 1)? == b'>' {
+                        self_closing = true;
+                        return Some(Tag { name, self_closing, end: i + 2, forces_data: false });
+                    }
+                    i += 1;
+                }
+                b'>' => return Some(Tag { name, self_closing, end: i + 1, forces_data: false }),
+                _ => {
+                    let attribute_start = i;
+                    i += 1;
+                    while !is(*input.get(i)?, ENDS_ATTRIBUTE_NAME) {
+                        i += 1;
+                    }
+                    let attribute_name = (attribute_start, i);
+                    // After the name.
+                    while is_whitespace(*input.get(i)?) {
+                        i += 1;
+                    }
+                    if input[i] != b'=' {
+                        self.attributes.push(AttributeSpan { name: attribute_name, value: None, raw: attribute_name });
+                        continue;
+                    }
+                    i += 1;
+                    while is_whitespace(*input.get(i)?) {
+                        i += 1;
+                    }
+                    match input[i] {
+                        quote @ (b'"' | b'\'') => {
+                            let value_start = i + 1;
+                            let close = value_start + memchr(quote, input.get(value_start..)?)?;
+                            self.attributes.push(AttributeSpan {
+                                name: attribute_name,
+                                value: Some((value_start, close)),
+                                raw: (attribute_start, close + 1),
+                            });
+                            i = close + 1;
+                        }
+                        b'>' => {
+                            self.attributes.push(AttributeSpan { name: attribute_name, value: None, raw: attribute_name });
+                            return Some(Tag { name, self_closing, end: i + 1, forces_data: true });
+                        }
+                        _ => {
+                            let value_start = i;
+                            while !is(*input.get(i)?, ENDS_UNQUOTED_VALUE) {
+                                i += 1;
+                            }
+                            self.attributes.push(AttributeSpan {
+                                name: attribute_name,
+                                value: Some((value_start, i)),
+                                raw: (attribute_start, i),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn enter_namespace(&mut self, ns: Namespace) {
+        self.ns_stack.push(ns);
+    }
+
+    fn leave_namespace(&mut self) {
+        if self.ns_stack.len() > 1 {
+            self.ns_stack.pop();
+        }
+    }
+
+    /// The ambiguity guard and the tree builder's feedback for a start tag.
+    /// `Err` when lol_html would give up.
+    fn start_tag_feedback(&mut self, input: &[u8], tag: &Tag) -> Result<(), ()> {
+        let name = self.lowercase_name.as_slice();
+        match self.ambiguity {
+            Ambiguity::Default => {
+                if name == b"select" {
+                    self.ambiguity = Ambiguity::InSelect;
+                } else if name == b"frameset" {
+                    self.ambiguity = Ambiguity::InOrAfterFrameset;
+                }
+            }
+            Ambiguity::InSelect => {
+                if matches!(name, b"select" | b"textarea" | b"input" | b"keygen") {
+                    self.ambiguity = Ambiguity::Default;
+                } else if name == b"template" {
+                    self.ambiguity = Ambiguity::InTemplateInSelect(1);
+                } else if name != b"script" && switches_text(name) {
+                    return Err(());
+                }
+            }
+            Ambiguity::InTemplateInSelect(depth) => {
+                if name == b"template" {
+                    self.ambiguity = Ambiguity::InTemplateInSelect(depth + 1);
+                } else if switches_text(name) {
+                    return Err(());
+                }
+            }
+            Ambiguity::InOrAfterFrameset => {
+                if name != b"noframes" && switches_text(name) {
+                    return Err(());
+                }
+            }
+        }
+        let ns = self.current_namespace();
+        if name == b"svg" {
+            self.enter_namespace(Namespace::Svg);
+        } else if name == b"math" {
+            self.enter_namespace(Namespace::MathMl);
+        } else if ns != Namespace::Html {
+            if causes_foreign_content_exit(name) {
+                self.leave_namespace();
+            } else if (ns == Namespace::Svg && matches!(name, b"desc" | b"title" | b"foreignobject"))
+                || (ns == Namespace::MathMl && matches!(name, b"mi" | b"mo" | b"mn" | b"ms" | b"mtext"))
+            {
+                if !tag.self_closing {
+                    self.enter_namespace(Namespace::Html);
+                }
+            } else if name == b"font" {
+                let exits = self.attributes.iter().any(|a| {
+                    let n = &input[a.name.0..a.name.1];
+                    n.eq_ignore_ascii_case(b"color") || n.eq_ignore_ascii_case(b"size") || n.eq_ignore_ascii_case(b"face")
+                });
+                if exits {
+                    self.leave_namespace();
+                }
+            } else if ns == Namespace::MathMl && name == b"annotation-xml" && !tag.self_closing {
+                let html = self.attributes.iter().any(|a| {
+                    let Some(value) = a.value else { return false };
+                    let value = &input[value.0..value.1];
+                    input[a.name.0..a.name.1].eq_ignore_ascii_case(b"encoding")
+                        && (value.eq_ignore_ascii_case(b"text/html") || value.eq_ignore_ascii_case(b"application/xhtml+xml"))
+                });
+                if html {
+                    self.enter_namespace(Namespace::Html);
+                }
+            }
+        } else {
+            let mode = match name {
+                b"textarea" | b"title" | b"style" | b"iframe" | b"xmp" | b"noembed" | b"noframes" | b"noscript" => Some(TextMode::RawText),
+                b"script" => Some(TextMode::Script(ScriptState::Normal)),
+                b"plaintext" => Some(TextMode::PlainText),
+                _ => None,
+            };
+            if let Some(mode) = mode {
+                self.text = mode;
+                self.raw_end_name.clear();
+                self.raw_end_name.extend_from_slice(name);
+            }
+        }
+        Ok(())
+    }
+
+    fn end_tag_feedback(&mut self) {
+        let name = self.lowercase_name.as_slice();
+        match self.ambiguity {
+            Ambiguity::InSelect if name == b"select" => self.ambiguity = Ambiguity::Default,
+            Ambiguity::InTemplateInSelect(depth) if name == b"template" => {
+                self.ambiguity = if depth == 1 { Ambiguity::InSelect } else { Ambiguity::InTemplateInSelect(depth - 1) };
+            }
+            _ => {}
+        }
+        let ns = self.current_namespace();
+        if ns == Namespace::Html {
+            let len = self.ns_stack.len();
+            if len >= 2 {
+                let previous = self.ns_stack[len - 2];
+                if (previous == Namespace::MathMl && matches!(name, b"mi" | b"mo" | b"mn" | b"ms" | b"mtext" | b"annotation-xml"))
+                    || (previous == Namespace::Svg && matches!(name, b"desc" | b"title" | b"foreignobject"))
+                {
+                    self.leave_namespace();
+                }
+            }
+        } else if (ns == Namespace::Svg && name == b"svg") || (ns == Namespace::MathMl && name == b"math") || matches!(name, b"p" | b"br") {
+            self.leave_namespace();
+        }
+    }
+
+    /// Gives up like lol_html: the rest of the input from `from` goes out as it came.
+    fn bail_out(&mut self, input: &[u8], copied: &mut usize, from: usize, reason: String) {
+        self.copy(input, copied, from);
+        self.out.extend_from_slice(&input[from..]);
+        *copied = input.len();
+        self.bailed_out = Some(reason);
+    }
+
+    fn start_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
+        self.text = TextMode::Data;
+        if self.start_tag_feedback(input, tag).is_err() {
+            let name = String::from_utf8_lossy(&self.lowercase_name).into_owned();
+            let reason = format!("The parser has encountered a text content tag (`<{name}>`) in the context where it is ambiguous whether this tag should be ignored or not");
+            self.bail_out(input, copied, lt, reason);
+            return;
+        }
+        if tag.forces_data {
+            self.text = TextMode::Data;
+        }
+        let ns = self.current_namespace();
+        let pushed = if ns == Namespace::Html { !is_void(&self.lowercase_name) } else { !tag.self_closing };
+
+        let facts = StartTagFacts { input, name: &self.lowercase_name, attributes: &self.attributes, html: ns == Namespace::Html };
+        let mut matched: u64 = 0;
+        let mut candidates = self.program.candidates[(self.lowercase_name.first().copied().unwrap_or(0) & 31) as usize];
+        while candidates != 0 {
+            let index = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            if matches_here(&self.program.changes[index], &facts, &self.stack) {
+                matched |= 1 << index;
+            }
+        }
+        let mut overflow: Vec<usize> = Vec::new();
+        for (index, change) in self.program.changes.iter().enumerate().skip(64) {
+            if matches_here(change, &facts, &self.stack) {
+                overflow.push(index);
+            }
+        }
+        let is_meta = self.lowercase_name == b"meta";
+        let is_first_head = self.lowercase_name == b"head" && !self.head_seen;
+        let ancestor_bits = if pushed {
+            self.program.ancestor_compounds.iter().enumerate().fold(0u128, |bits, (bit, c)| if c.matches(&facts) { bits | (1 << bit) } else { bits })
+        } else {
+            0
+        };
+
+        if matched == 0 && overflow.is_empty() && !is_first_head && !(is_meta && self.program.adjust_charset && !self.charset_found) {
+            if pushed {
+                self.push_frame(ancestor_bits, None, false, false);
+            }
+            return;
+        }
+
+        // Handlers in lol_html's order: the charset one, the plan's, the state script's.
+        if is_meta && self.program.adjust_charset && !self.charset_found {
+            if let Some(encoding) = meta_charset(input, &self.attributes, self.encoding) {
+                self.charset_found = true;
+                self.encoding = encoding;
+            }
+        }
+        let mut element = ElementEdit::new(pushed, tag.self_closing);
+        let indices = (0..self.program.changes.len().min(64)).filter(|i| matched & (1 << i) != 0).chain(overflow);
+        for index in indices {
+            self.applied += 1;
+            let operation = &self.program.changes[index].operation;
+            element.apply(operation, input, &self.attributes, self.encoding);
+        }
+        let mut takes_state_script = false;
+        if is_first_head {
+            self.head_seen = true;
+            takes_state_script = pushed && self.program.state_script.is_some();
+        }
+
+        if self.removing == 0 {
+            self.copy(input, copied, lt);
+            let mutations = std::mem::take(&mut element.start);
+            for chunk in &mutations.before {
+                self.write_chunk(*chunk);
+            }
+            if !mutations.removed {
+                match &element.attributes {
+                    Some(attributes) if element.modified => serialize_start_tag(&mut self.out, input, tag.name, attributes, element.self_closing),
+                    _ => self.out.extend_from_slice(&input[lt..tag.end]),
+                }
+            } else {
+                for chunk in &mutations.replacement {
+                    self.write_chunk(*chunk);
+                }
+            }
+            for chunk in &mutations.after {
+                self.write_chunk(*chunk);
+            }
+        }
+        *copied = tag.end;
+        if pushed {
+            let removes = element.removes_content;
+            self.push_frame(ancestor_bits, element.end.map(Box::new), takes_state_script, removes);
+            if removes {
+                self.removing += 1;
+            }
+        }
+    }
+
+    fn push_frame(&mut self, ancestor_bits: u128, end_mutations: Option<Box<Mutations>>, takes_state_script: bool, removes_content: bool) {
+        let start = self.names.len() as u32;
+        self.names.extend_from_slice(&self.lowercase_name);
+        self.stack.push(Frame { name: (start, self.lowercase_name.len() as u32), ancestor_bits, end_mutations, takes_state_script, removes_content });
+    }
+
+    fn end_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
+        self.text = TextMode::Data;
+        self.end_tag_feedback();
+        let was_removing = self.removing > 0;
+        let name = self.lowercase_name.as_slice();
+        let names = &self.names;
+        let found = self.stack.iter().rposition(|f| &names[f.name.0 as usize..(f.name.0 + f.name.1) as usize] == name);
+        // The end-tag handlers of the elements it closes run innermost
+        // first: each sets the tag's mutations (so the outermost one's win),
+        // the head's then adds the state script.
+        let mut mutations: Option<Mutations> = None;
+        if let Some(index) = found {
+            self.names.truncate(self.stack[index].name.0 as usize);
+            for frame in self.stack.drain(index..).rev() {
+                if frame.removes_content {
+                    self.removing -= 1;
+                }
+                if let Some(end) = frame.end_mutations {
+                    mutations = Some(*end);
+                }
+                if frame.takes_state_script && !self.state_script_inserted {
+                    self.state_script_inserted = true;
+                    if let Some(script) = self.program.state_script {
+                        mutations.get_or_insert_with(Mutations::default).before.push(script);
+                    }
+                }
+            }
+        }
+        if self.removing > 0 {
+            *copied = tag.end;
+            return;
+        }
+        if was_removing {
+            // Emission resumes with this end tag.
+            *copied = lt;
+        }
+        let Some(mutations) = mutations else { return };
+        self.copy(input, copied, lt);
+        for chunk in &mutations.before {
+            self.write_chunk(*chunk);
+        }
+        if !mutations.removed {
+            self.out.extend_from_slice(&input[lt..tag.end]);
+        } else {
+            for chunk in &mutations.replacement {
+                self.write_chunk(*chunk);
+            }
+        }
+        for chunk in &mutations.after {
+            self.write_chunk(*chunk);
+        }
+        *copied = tag.end;
+    }
+
+    /// Writes inserted content in the page's encoding.
+    fn write_chunk(&mut self, chunk: Chunk) {
+        let Some(content) = self.program.contents.get(chunk.0 as usize) else { return };
+        write_str(&mut self.out, &content.text, content.escape, self.encoding);
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, text: &str, escape: bool, encoding: &'static Encoding) {
+    let mut write = |s: &str| {
+        if encoding == UTF_8 || s.is_ascii() {
+            out.extend_from_slice(s.as_bytes());
+        } else {
+            out.extend_from_slice(&encoding.encode(s).0);
+        }
+    };
+    if !escape {
+        write(text);
+        return;
+    }
+    let mut rest = text;
+    while let Some(i) = rest.bytes().position(|c| matches!(c, b'&' | b'<' | b'>')) {
+        write(&rest[..i]);
+        write(match rest.as_bytes()[i] {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            _ => "&amp;",
+        });
+        rest = &rest[i + 1..];
+    }
+    write(rest);
+}
+
+/// A start tag's facts for selector matching.
+struct StartTagFacts<'a> {
+    input: &'a [u8],
+    name: &'a [u8],
+    attributes: &'a [AttributeSpan],
+    html: bool,
+}
+
+impl ElementFacts for StartTagFacts<'_> {
+    fn name(&self) -> &[u8] {
+        self.name
+    }
+
+    fn attribute(&self, lowercase_name: &[u8]) -> Option<&[u8]> {
+        let a = self.attributes.iter().find(|a| self.input[a.name.0..a.name.1].eq_ignore_ascii_case(lowercase_name))?;
+        Some(a.value.map_or(&[][..], |v| &self.input[v.0..v.1]))
+    }
+
+    fn is_html(&self) -> bool {
+        self.html
+    }
+}
+
+/// Whether the change's selector matches the element about to be opened,
+/// whose open ancestors are `stack`.
+fn matches_here(change: &Change, element: &StartTagFacts<'_>, stack: &[Frame]) -> bool {
+    let compounds = &change.selector.compounds;
+    let Some(last) = compounds.last() else { return false };
+    if !last.matches(element) {
+        return false;
+    }
+    compounds.len() == 1 || ancestors_match(change, compounds.len() - 2, stack)
+}
+
+/// Whether compounds `..=k` match ancestors among `stack` (the candidates
+/// for compound `k`, joined to `k + 1` by `combinators[k]`).
+fn ancestors_match(change: &Change, k: usize, stack: &[Frame]) -> bool {
+    let bit = 1u128 << change.ancestor_bits[k];
+    match change.selector.combinators[k] {
+        Combinator::Child => match stack.split_last() {
+            Some((parent, above)) => parent.ancestor_bits & bit != 0 && (k == 0 || ancestors_match(change, k - 1, above)),
+            None => false,
+        },
+        Combinator::Descendant => {
+            (0..stack.len()).rev().any(|j| stack[j].ancestor_bits & bit != 0 && (k == 0 || ancestors_match(change, k - 1, &stack[..j])))
+        }
+    }
+}
+
+/// One element's changes as lol_html's `Element` records them.
+struct ElementEdit {
+    can_have_content: bool,
+    self_closing: bool,
+    start: Mutations,
+    end: Option<Mutations>,
+    /// The attributes once an operation looked at them as a list.
+    attributes: Option<Vec<EditedAttribute>>,
+    /// An attribute was set or removed: the start tag is re-serialized.
+    modified: bool,
+    removes_content: bool,
+}
+
+impl ElementEdit {
+    fn new(can_have_content: bool, self_closing: bool) -> ElementEdit {
+        ElementEdit { can_have_content, self_closing, start: Mutations::default(), end: None, attributes: None, modified: false, removes_content: false }
+    }
+
+    fn remove_content(&mut self) {
+        self.start.after.clear();
+        if let Some(end) = &mut self.end {
+            end.before.clear();
+        }
+        self.removes_content = true;
+    }
+
+    fn end(&mut self) -> &mut Mutations {
+        self.end.get_or_insert_with(Mutations::default)
+    }
+
+    fn apply(&mut self, operation: &Operation, input: &[u8], spans: &[AttributeSpan], encoding: &'static Encoding) {
+        match operation {
+            Operation::Inner(chunk) => {
+                if self.can_have_content {
+                    self.self_closing = false;
+                    self.remove_content();
+                    self.start.after.insert(0, *chunk);
+                }
+            }
+            Operation::SetAttributes(pairs) => {
+                for (name, value) in pairs {
+                    self.set_attribute(name, value, input, spans, encoding);
+                }
+            }
+            Operation::RemoveAttributes(names) => {
+                for name in names {
+                    if !valid_attribute_name(name, encoding) {
+                        continue;
+                    }
+                    let attributes = self.attributes_mut(spans);
+                    let before = attributes.len();
+                    attributes.retain(|a| !edited_name(a, input).eq_ignore_ascii_case(name));
+                    if attributes.len() != before {
+                        self.modified = true;
+                    }
+                }
+            }
+            Operation::AddClass(add) => {
+                let current = self.attribute_string(b"class", input, spans, encoding).unwrap_or_default();
+                let value = edit_classes(&current, add, &[]).replace('&', "&amp;");
+                self.set_attribute(b"class", &value, input, spans, encoding);
+            }
+            Operation::RemoveClass(remove) => {
+                if let Some(current) = self.attribute_string(b"class", input, spans, encoding) {
+                    let value = edit_classes(&current, &[], remove).replace('&', "&amp;");
+                    self.set_attribute(b"class", &value, input, spans, encoding);
+                }
+            }
+            Operation::Before(chunk) => self.start.before.push(*chunk),
+            Operation::After(chunk) => {
+                if self.can_have_content {
+                    self.end().after.insert(0, *chunk);
+                } else {
+                    self.start.after.insert(0, *chunk);
+                }
+            }
+            Operation::Prepend(chunk) => {
+                if self.can_have_content {
+                    self.self_closing = false;
+                    self.start.after.insert(0, *chunk);
+                }
+            }
+            Operation::Append(chunk) => {
+                if self.can_have_content {
+                    self.self_closing = false;
+                    self.end().before.push(*chunk);
+                }
+            }
+            Operation::Replace(chunk) => {
+                self.start.removed = true;
+                self.start.replacement.clear();
+                self.start.replacement.push(*chunk);
+                if self.can_have_content {
+                    self.remove_content();
+                    self.end().removed = true;
+                }
+            }
+            Operation::Remove => {
+                self.start.removed = true;
+                if self.can_have_content {
+                    self.remove_content();
+                    self.end().removed = true;
+                }
+            }
+        }
+    }
+
+    fn attributes_mut(&mut self, spans: &[AttributeSpan]) -> &mut Vec<EditedAttribute> {
+        self.attributes.get_or_insert_with(|| spans.iter().map(|s| EditedAttribute::Raw(*s)).collect())
+    }
+
+    /// The first attribute of that name, decoded as lol_html decodes it.
+    fn attribute_string(&self, name: &[u8], input: &[u8], spans: &[AttributeSpan], encoding: &'static Encoding) -> Option<String> {
+        let bytes: &[u8] = match &self.attributes {
+            Some(attributes) => match attributes.iter().find(|a| edited_name(a, input).eq_ignore_ascii_case(name))? {
+                EditedAttribute::Raw(span) => span.value.map_or(&[][..], |v| &input[v.0..v.1]),
+                EditedAttribute::New { value, .. } => value,
+            },
+            None => {
+                let span = spans.iter().find(|s| input[s.name.0..s.name.1].eq_ignore_ascii_case(name))?;
+                span.value.map_or(&[][..], |v| &input[v.0..v.1])
+            }
+        };
+        Some(encoding.decode(bytes).0.into_owned())
+    }
+
+    fn set_attribute(&mut self, name: &[u8], value: &str, input: &[u8], spans: &[AttributeSpan], encoding: &'static Encoding) {
+        if !valid_attribute_name(name, encoding) {
+            return;
+        }
+        let encoded = if encoding == UTF_8 { value.as_bytes().to_vec() } else { encoding.encode(value).0.into_owned() };
+        let attributes = self.attributes_mut(spans);
+        match attributes.iter_mut().find(|a| edited_name(a, input).eq_ignore_ascii_case(name)) {
+            Some(attribute) => {
+                let name = edited_name(attribute, input).to_vec();
+                *attribute = EditedAttribute::New { name, value: encoded };
+            }
+            None => attributes.push(EditedAttribute::New { name: name.to_vec(), value: encoded }),
+        }
+        self.modified = true;
+    }
+}
+
+fn edited_name<'a>(attribute: &'a EditedAttribute, input: &'a [u8]) -> &'a [u8] {
+    match attribute {
+        EditedAttribute::Raw(span) => &input[span.name.0..span.name.1],
+        EditedAttribute::New { name, .. } => name,
+    }
+}
+
+/// lol_html refuses (and ignores) attribute names it could not write.
+fn valid_attribute_name(name: &[u8], encoding: &'static Encoding) -> bool {
+    if name.is_empty() || name.iter().any(|&c| matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'\x0c' | b'/' | b'>' | b'=')) {
+        return false;
+    }
+    if encoding == UTF_8 || name.is_ascii() {
+        return true;
+    }
+    let Ok(name) = std::str::from_utf8(name) else { return false };
+    !encoding.encode(name).2
+}
+
+/// A changed start tag as lol_html writes it.
+fn serialize_start_tag(out: &mut Vec<u8>, input: &[u8], name: (usize, usize), attributes: &[EditedAttribute], self_closing: bool) {
+    out.push(b'<');
+    out.extend_from_slice(&input[name.0..name.1]);
+    for attribute in attributes {
+        out.push(b' ');
+        match attribute {
+            EditedAttribute::Raw(span) => out.extend_from_slice(&input[span.raw.0..span.raw.1]),
+            EditedAttribute::New { name, value } => {
+                out.extend_from_slice(name);
+                out.extend_from_slice(b"=\"");
+                let mut rest = value.as_slice();
+                while let Some(i) = memchr(b'"', rest) {
+                    out.extend_from_slice(&rest[..i]);
+                    out.extend_from_slice(b"&quot;");
+                    rest = &rest[i + 1..];
+                }
+                out.extend_from_slice(rest);
+                out.push(b'"');
+            }
+        }
+    }
+    if self_closing {
+        if !attributes.is_empty() {
+            out.push(b' ');
+        }
+        out.extend_from_slice(b"/>");
+    } else {
+        out.push(b'>');
+    }
+}
+
+/// The encoding a `<meta>` declares, as lol_html reads it.
+fn meta_charset(input: &[u8], spans: &[AttributeSpan], encoding: &'static Encoding) -> Option<&'static Encoding> {
+    let get = |name: &[u8]| -> Option<String> {
+        let span = spans.iter().find(|s| input[s.name.0..s.name.1].eq_ignore_ascii_case(name))?;
+        Some(encoding.decode(span.value.map_or(&[][..], |v| &input[v.0..v.1])).0.into_owned())
+    };
+    let ascii_compatible = |e: &'static Encoding| e.is_ascii_compatible().then_some(e);
+    if let Some(found) = get(b"charset").and_then(|cs| Encoding::for_label_no_replacement(cs.as_bytes())).and_then(ascii_compatible) {
+        return Some(found);
+    }
+    let http_equiv = get(b"http-equiv")?;
+    if !http_equiv.eq_ignore_ascii_case("Content-Type") {
+        return None;
+    }
+    let mime: mime::Mime = get(b"content")?.parse().ok()?;
+    let charset = mime.get_param("charset")?;
+    Encoding::for_label_no_replacement(charset.as_str().as_bytes()).and_then(ascii_compatible)
+}
+
+fn is_whitespace(c: u8) -> bool {
+    BYTE_CLASS[c as usize] & WHITESPACE != 0
+}
+
+const WHITESPACE: u8 = 1;
+/// Ends a tag name: whitespace, `/`, `>`.
+const ENDS_TAG_NAME: u8 = 2;
+/// Ends an attribute name: those and `=`.
+const ENDS_ATTRIBUTE_NAME: u8 = 4;
+/// Ends an unquoted attribute value: whitespace and `>`.
+const ENDS_UNQUOTED_VALUE: u8 = 8;
+
+/// The lexer's byte classes, one lookup per byte in its loops.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let whitespace = [b' ', b'\n', b'\r', b'\t', b'\x0c'];
+    let mut i = 0;
+    while i < whitespace.len() {
+        table[whitespace[i] as usize] = WHITESPACE | ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME | ENDS_UNQUOTED_VALUE;
+        i += 1;
+    }
+    table[b'/' as usize] = ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME;
+    table[b'>' as usize] = ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME | ENDS_UNQUOTED_VALUE;
+    table[b'=' as usize] = ENDS_ATTRIBUTE_NAME;
+    table
+};
+
+fn is(c: u8, class: u8) -> bool {
+    BYTE_CLASS[c as usize] & class != 0
+}
+
+fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> Option<bool> {
+    let n = bytes.len().min(prefix.len());
+    if !bytes[..n].eq_ignore_ascii_case(&prefix[..n]) {
+        Some(false)
+    } else if n == prefix.len() {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(&haystack[from..], needle).map(|i| from + i)
+}
+
+fn switches_text(name: &[u8]) -> bool {
+    matches!(name, b"textarea" | b"title" | b"plaintext" | b"script" | b"style" | b"iframe" | b"xmp" | b"noembed" | b"noframes" | b"noscript")
+}
+
+fn is_void(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"area" | b"base" | b"basefont" | b"bgsound" | b"br" | b"col" | b"embed" | b"hr" | b"img" | b"input" | b"keygen" | b"link" | b"meta" | b"param" | b"source" | b"track" | b"wbr"
+    )
+}
+
+fn causes_foreign_content_exit(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"b" | b"big" | b"blockquote" | b"body" | b"br" | b"center" | b"code" | b"dd" | b"div" | b"dl" | b"dt" | b"em" | b"embed"
+            | b"h1" | b"h2" | b"h3" | b"h4" | b"h5" | b"h6" | b"head" | b"hr" | b"i" | b"img" | b"li" | b"listing" | b"menu"
+            | b"meta" | b"nobr" | b"ol" | b"p" | b"pre" | b"ruby" | b"s" | b"small" | b"span" | b"strong" | b"strike" | b"sub"
+            | b"sup" | b"table" | b"tt" | b"u" | b"ul" | b"var"
+    )
+}

@@ -1,0 +1,287 @@
+//! The selectors the fast rewriter matches by itself, and how they match.
+//!
+//! Only a subset: type selectors and `*`, `#id`, `.class`, attribute tests,
+//! compounds of these, joined by descendant (` `) and child (`>`)
+//! combinators. That covers what marketers write (`#hero h1`, `.promo`,
+//! `a[href^="https://"]`); anything else (`:first-child`, `+`, selector
+//! lists, escapes, `i` flags) makes [`parse`] return `None` and the page goes
+//! through lol_html instead. Matching follows lol_html (through the
+//! `selectors` crate) exactly: names compare ASCII-case-insensitively, ids
+//! and classes case-sensitively, attribute values raw (no character
+//! references decoded), case-insensitively only for the HTML attributes the
+//! HTML standard lists, and only on HTML elements.
+
+/// A selector: compounds from left to right and the combinator before each
+/// but the first (`combinators[i]` joins `compounds[i]` and `compounds[i + 1]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Selector {
+    pub compounds: Vec<Compound>,
+    pub combinators: Vec<Combinator>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Combinator {
+    Descendant,
+    Child,
+}
+
+/// One element's tests, all of which must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Compound {
+    /// ASCII-lowercased; `None` for `*` or no type selector.
+    pub name: Option<Vec<u8>>,
+    pub ids: Vec<Vec<u8>>,
+    pub classes: Vec<Vec<u8>>,
+    pub attributes: Vec<AttributeTest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct AttributeTest {
+    /// ASCII-lowercased.
+    pub name: Vec<u8>,
+    pub operator: Operator,
+    pub value: Vec<u8>,
+    /// Whether the value compares ASCII-case-insensitively on HTML elements.
+    pub html_case_insensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Operator {
+    Exists,
+    Equals,
+    /// `~=`: one of the whitespace-separated words.
+    Includes,
+    /// `|=`: equal, or followed by `-`.
+    DashMatch,
+    Prefix,
+    Suffix,
+    Substring,
+}
+
+/// The attribute values that compare case-insensitively on HTML elements
+/// (<https://html.spec.whatwg.org/multipage/semantics-other.html#case-sensitivity-of-selectors>),
+/// the list the `selectors` crate uses.
+const CASE_INSENSITIVE_ATTRIBUTES: &[&str] = &[
+    "accept", "accept-charset", "align", "alink", "axis", "bgcolor", "charset", "checked", "clear", "codetype", "color",
+    "compact", "declare", "defer", "dir", "direction", "disabled", "enctype", "face", "frame", "hreflang", "http-equiv",
+    "lang", "language", "link", "media", "method", "multiple", "nohref", "noresize", "noshade", "nowrap", "readonly",
+    "rel", "rev", "rules", "scope", "scrolling", "selected", "shape", "target", "text", "type", "valign", "valuetype",
+    "vlink",
+];
+
+/// Parses a selector of the subset; `None` for anything outside it.
+pub(super) fn parse(source: &str) -> Option<Selector> {
+    let mut parser = Parser { s: source.as_bytes(), i: 0 };
+    parser.skip_whitespace();
+    let mut compounds = vec![parser.compound()?];
+    let mut combinators = Vec::new();
+    loop {
+        let had_space = parser.skip_whitespace();
+        match parser.peek() {
+            None => break,
+            Some(b'>') => {
+                parser.i += 1;
+                parser.skip_whitespace();
+                combinators.push(Combinator::Child);
+            }
+            Some(_) if had_space => combinators.push(Combinator::Descendant),
+            Some(_) => return None,
+        }
+        compounds.push(parser.compound()?);
+    }
+    Some(Selector { compounds, combinators })
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn skip_whitespace(&mut self) -> bool {
+        let start = self.i;
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')) {
+            self.i += 1;
+        }
+        self.i > start
+    }
+
+    /// A CSS identifier without escapes; `None` if there is none here.
+    fn identifier(&mut self) -> Option<Vec<u8>> {
+        let start = self.i;
+        let starts_name = |c: u8| c.is_ascii_alphabetic() || c == b'_' || c >= 0x80;
+        match (self.s.get(self.i).copied(), self.s.get(self.i + 1).copied()) {
+            (Some(c), _) if starts_name(c) => {}
+            (Some(b'-'), Some(c)) if starts_name(c) => self.i += 1,
+            _ => return None,
+        }
+        self.i += 1;
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c >= 0x80) {
+            self.i += 1;
+        }
+        Some(self.s[start..self.i].to_vec())
+    }
+
+    fn compound(&mut self) -> Option<Compound> {
+        let mut compound = Compound::default();
+        let mut any = false;
+        if self.peek() == Some(b'*') {
+            self.i += 1;
+            any = true;
+        } else if let Some(name) = self.identifier() {
+            compound.name = Some(name.to_ascii_lowercase());
+            any = true;
+        }
+        loop {
+            match self.peek() {
+                Some(b'#') => {
+                    self.i += 1;
+                    compound.ids.push(self.identifier()?);
+                }
+                Some(b'.') => {
+                    self.i += 1;
+                    compound.classes.push(self.identifier()?);
+                }
+                Some(b'[') => {
+                    self.i += 1;
+                    compound.attributes.push(self.attribute()?);
+                }
+                _ => break,
+            }
+            any = true;
+        }
+        any.then_some(compound)
+    }
+
+    fn attribute(&mut self) -> Option<AttributeTest> {
+        self.skip_whitespace();
+        let name = self.identifier()?.to_ascii_lowercase();
+        self.skip_whitespace();
+        let operator = match self.peek()? {
+            b']' => {
+                self.i += 1;
+                return Some(AttributeTest { name, operator: Operator::Exists, value: Vec::new(), html_case_insensitive: false });
+            }
+            b'=' => Operator::Equals,
+            first => {
+                if self.s.get(self.i + 1) != Some(&b'=') {
+                    return None;
+                }
+                self.i += 1;
+                match first {
+                    b'~' => Operator::Includes,
+                    b'|' => Operator::DashMatch,
+                    b'^' => Operator::Prefix,
+                    b'$' => Operator::Suffix,
+                    b'*' => Operator::Substring,
+                    _ => return None,
+                }
+            }
+        };
+        self.i += 1;
+        self.skip_whitespace();
+        let value = match self.peek()? {
+            quote @ (b'"' | b'\'') => {
+                let start = self.i + 1;
+                let end = start + self.s[start..].iter().position(|&c| c == quote)?;
+                let value = &self.s[start..end];
+                if value.iter().any(|&c| c == b'\\' || c == b'\n' || c == b'\r' || c == b'\x0c') {
+                    return None;
+                }
+                self.i = end + 1;
+                value.to_vec()
+            }
+            _ => self.identifier()?,
+        };
+        self.skip_whitespace();
+        if self.peek()? != b']' {
+            return None;
+        }
+        self.i += 1;
+        let html_case_insensitive = CASE_INSENSITIVE_ATTRIBUTES.iter().any(|a| a.as_bytes() == name.as_slice());
+        Some(AttributeTest { name, operator, value, html_case_insensitive })
+    }
+}
+
+/// What a compound needs to know of an element.
+pub(super) trait ElementFacts {
+    /// The ASCII-lowercased tag name.
+    fn name(&self) -> &[u8];
+    /// The raw value of the first attribute of that (lowercase) name; empty
+    /// for an attribute without a value.
+    fn attribute(&self, lowercase_name: &[u8]) -> Option<&[u8]>;
+    fn is_html(&self) -> bool;
+}
+
+fn is_attribute_whitespace(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'\x0c')
+}
+
+impl Compound {
+    pub fn matches(&self, element: &impl ElementFacts) -> bool {
+        if let Some(name) = &self.name {
+            if element.name() != name.as_slice() {
+                return false;
+            }
+        }
+        if !self.ids.is_empty() {
+            let Some(id) = element.attribute(b"id") else { return false };
+            if self.ids.iter().any(|wanted| wanted.as_slice() != id) {
+                return false;
+            }
+        }
+        if !self.classes.is_empty() {
+            let Some(class) = element.attribute(b"class") else { return false };
+            let has = |wanted: &Vec<u8>| class.split(|&c| is_attribute_whitespace(c)).any(|c| c == wanted.as_slice());
+            if !self.classes.iter().all(has) {
+                return false;
+            }
+        }
+        self.attributes.iter().all(|test| test.matches(element))
+    }
+}
+
+impl AttributeTest {
+    fn matches(&self, element: &impl ElementFacts) -> bool {
+        let Some(actual) = element.attribute(&self.name) else { return false };
+        let insensitive = self.html_case_insensitive && element.is_html();
+        let eq = |a: &[u8], b: &[u8]| if insensitive { a.eq_ignore_ascii_case(b) } else { a == b };
+        let wanted = self.value.as_slice();
+        match self.operator {
+            Operator::Exists => true,
+            Operator::Equals => eq(actual, wanted),
+            // lol_html's compiler drops the empty-value forms: they never match.
+            _ if wanted.is_empty() => false,
+            Operator::Includes => actual.split(|&c| is_attribute_whitespace(c)).any(|part| eq(part, wanted)),
+            Operator::DashMatch => {
+                eq(actual, wanted) || (actual.get(wanted.len()) == Some(&b'-') && eq(&actual[..wanted.len()], wanted))
+            }
+            Operator::Prefix => actual.len() >= wanted.len() && eq(&actual[..wanted.len()], wanted),
+            Operator::Suffix => actual.len() >= wanted.len() && eq(&actual[actual.len() - wanted.len()..], wanted),
+            Operator::Substring => actual.windows(wanted.len()).any(|w| eq(w, wanted)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subset_parses_and_the_rest_does_not() {
+        for ok in ["h1", "#hero h1", "div#spec-container > h1", "a[href^=\"https://twitter.com\"]", "*", "body *", "[data-x]", ".a.b", "ul  li>a", "form button[type=submit]", "x-widget", "-foo"] {
+            assert!(parse(ok).is_some(), "{ok}");
+        }
+        for no in ["", "a,b", "a + b", "a ~ b", "li:first-child", "p:first-of-type", "a[href=x i]", "#a\\:b", "a >", "> a", "[x=1]", "a[b", "ns|a", "1a", "--", "a::before", "[x='a\\'b']"] {
+            assert!(parse(no).is_none(), "{no}");
+        }
+        let s = parse("div#spec-container > H1.x[lang|=en]").unwrap();
+        assert_eq!(s.combinators, vec![Combinator::Child]);
+        assert_eq!(s.compounds[1].name.as_deref(), Some(&b"h1"[..]));
+        assert!(s.compounds[1].attributes[0].html_case_insensitive);
+    }
+}
