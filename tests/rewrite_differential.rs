@@ -13,39 +13,33 @@
 use tailor::model::Action;
 use tailor::plan::{Plan, PlannedChange};
 use tailor::rewrite::{Engine, PageRewriter};
-fn s(v: &str) -> String { v.to_string() }
+#[path = "../benches/support/changes.rs"]
+mod bench;
+use bench::s;
+
+/// The bench's changes the fast rewriter takes (all but its `:first-child`
+/// and `:first-of-type` ones, in the same order), then structural changes on
+/// common elements, nested in each other.
 fn changes() -> Vec<(&'static str, Action<String>)> {
-    vec![
-        ("title", Action::Text(s("Winter sale: 20% off & free <shipping>"))),
-        ("h1", Action::Text(s("Willkommen, Berlin!"))),
-        ("img", Action::SetAttr(vec![(s("src"), s("/img/hero-de.svg")), (s("alt"), s("Winter in den Alpen & mehr"))])),
-        ("body", Action::AddClass(vec![s("tailor-on"), s("tailor-dach")])),
-        ("h2", Action::Html(s("<b>Gratis Versand</b> nach Deutschland, Österreich und in die Schweiz"))),
-        ("meta[name=\"description\"]", Action::SetAttr(vec![(s("content"), s("Outdoor gear for every season"))])),
-        ("header nav", Action::AddClass(vec![s("tailor-nav")])),
-        ("footer p", Action::Append(s("<span class=\"tailor-note\">Preise inkl. MwSt.</span>"))),
-        ("h3", Action::Prepend(s("<i class=\"tailor-icon\"></i>"))),
-        ("#menu-toggle", Action::Remove),
-        ("div#spec-container > h1", Action::Before(s("<div class=\"tailor-banner\">Neu</div>"))),
-        ("table", Action::AddClass(vec![s("tailor-table")])),
-        ("a[href^=\"https://twitter.com\"]", Action::RemoveAttr(vec![s("target")])),
-        ("form button[type=\"submit\"]", Action::Text(s("Jetzt anmelden"))),
-        (".nav-dropdown-header", Action::RemoveClass(vec![s("header-black")])),
-        ("section h2", Action::After(s("<p class=\"tailor-sub\">Nur diese Woche</p>"))),
-        ("pre", Action::AddClass(vec![s("tailor-code")])),
-        ("link[rel=\"canonical\"]", Action::SetAttr(vec![(s("href"), s("https://shop.example/de/"))])),
-        // Structural changes on common elements, nested in each other.
+    let mut changes: Vec<_> = bench::changes()
+        .into_iter()
+        .filter(|(selector, _)| !selector.contains(':'))
+        .collect();
+    changes.extend([
         ("p", Action::Replace(s("<p>R</p>"))),
         ("div", Action::Remove),
         ("li", Action::Text(s("x"))),
         ("script", Action::Html(s("/*x*/"))),
-    ]
+    ]);
+    changes
 }
 const STATE: &str = r#"<script id="tailor-state">{}</script>"#;
 fn run(page: &[u8], plan: &Plan, engine: Engine, chunk: usize) -> Vec<u8> {
     let mut rw = PageRewriter::with_engine(plan, Some(STATE.to_string()), None, engine).unwrap();
     let mut out = Vec::new();
-    for c in page.chunks(chunk) { out.extend(rw.push(c)); }
+    for c in page.chunks(chunk) {
+        out.extend(rw.push(c));
+    }
     out.extend(rw.finish().0);
     out
 }
@@ -53,12 +47,58 @@ fn run(page: &[u8], plan: &Plan, engine: Engine, chunk: usize) -> Vec<u8> {
 fn corpus_pages_are_rewritten_as_lol_html_rewrites_them() {
     let mut pages = vec![];
     for dir in ["../shared/corpus/pages", "../shared/corpus/bench"] {
-        for e in std::fs::read_dir(dir).unwrap() { let p = e.unwrap().path(); pages.push((p.display().to_string(), std::fs::read(&p).unwrap())); }
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            pages.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+        }
     }
     let all = changes();
-    let mut plans: Vec<(String, Plan)> = all.iter().map(|(sel, a)| (sel.to_string(), Plan { redirect: None, changes: vec![PlannedChange { campaign: 0, selector: s(sel), action: a.clone() }] })).collect();
-    plans.push(("first5".into(), Plan { redirect: None, changes: all.iter().take(5).map(|(sel, a)| PlannedChange { campaign: 0, selector: s(sel), action: a.clone() }).collect() }));
-    plans.push(("first18".into(), Plan { redirect: None, changes: all.iter().take(18).map(|(sel, a)| PlannedChange { campaign: 0, selector: s(sel), action: a.clone() }).collect() }));
+    let mut plans: Vec<(String, Plan)> = all
+        .iter()
+        .map(|(sel, a)| {
+            (
+                sel.to_string(),
+                Plan {
+                    redirect: None,
+                    changes: vec![PlannedChange {
+                        campaign: 0,
+                        selector: s(sel),
+                        action: a.clone(),
+                    }],
+                },
+            )
+        })
+        .collect();
+    plans.push((
+        "first5".into(),
+        Plan {
+            redirect: None,
+            changes: all
+                .iter()
+                .take(5)
+                .map(|(sel, a)| PlannedChange {
+                    campaign: 0,
+                    selector: s(sel),
+                    action: a.clone(),
+                })
+                .collect(),
+        },
+    ));
+    plans.push((
+        "first18".into(),
+        Plan {
+            redirect: None,
+            changes: all
+                .iter()
+                .take(18)
+                .map(|(sel, a)| PlannedChange {
+                    campaign: 0,
+                    selector: s(sel),
+                    action: a.clone(),
+                })
+                .collect(),
+        },
+    ));
     let mut fails = 0;
     for (name, page) in &pages {
         for (pname, plan) in &plans {
@@ -69,7 +109,11 @@ fn corpus_pages_are_rewritten_as_lol_html_rewrites_them() {
                     fails += 1;
                     let i = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
                     if fails < 8 {
-                        eprintln!("{name} plan {pname} chunk {chunk}: differ at {i}\n  got:  {:?}\n  want: {:?}", String::from_utf8_lossy(&got[i.saturating_sub(80)..(i + 120).min(got.len())]), String::from_utf8_lossy(&want[i.saturating_sub(80)..(i + 120).min(want.len())]));
+                        eprintln!(
+                            "{name} plan {pname} chunk {chunk}: differ at {i}\n  got:  {:?}\n  want: {:?}",
+                            String::from_utf8_lossy(&got[i.saturating_sub(80)..(i + 120).min(got.len())]),
+                            String::from_utf8_lossy(&want[i.saturating_sub(80)..(i + 120).min(want.len())])
+                        );
                     }
                 }
             }
@@ -79,55 +123,226 @@ fn corpus_pages_are_rewritten_as_lol_html_rewrites_them() {
 }
 #[test]
 fn generated_tag_soup_is_rewritten_as_lol_html_rewrites_it() {
-    let frags: &[&str] = &["<div>", "</div>", "<p class=\"a b\">", "</p>", "<span id=x>", "</span>", "<img src=a>", "<br/>", "<DIV CLASS='a'>", "<script>", "</script>", "<script>a<!--b<script>c</script>d-->e", "</SCRIPT >", "<style>", "</style>", "</styl>", "<title>", "</title>", "<textarea>", "</textarea>", "<svg>", "</svg>", "<svg/>", "<math>", "</math>", "<foreignObject>", "</foreignObject>", "<desc>", "<mi>", "</mi>", "<font color=red>", "<annotation-xml encoding=\"text/html\">", "</annotation-xml>", "<![CDATA[ x ]]>", "<!-- c -->", "<!-->", "<!--->", "<!-- a --!>", "<!-- <!-- x -->", "<!DOCTYPE html>", "<?xml ?>", "<!x>", "</>", "</ x>", "</3>", "<", "&<>", "text", "\r\n", "\x0c", "\0", "é", "<a href=\"x>y\" b='c\"d' e=f g>", "<a =x>", "<a b=>", "<p a = \"b\">", "<div/>", "<select>", "</select>", "<template>", "</template>", "<noscript>", "</noscript>", "<iframe>", "</iframe>", "<xmp>", "<li>", "</li>", "<ul>", "</ul>", "<table>", "<td>", "<h1>", "</h1>", "<head>", "</head>", "<body>", "</body>", "<meta charset=\"windows-1252\">", "<input>", "<a id=x class=a>", "<div id=x>", "<p id=x class='a'>"];
-    let sels = ["div", "p", "span", ".a", "#x", "div p", "div > p", "svg", "a", "script", "title", "head", "body", "li", "img", "*", "[href]", "p.a", "font", "mi", "table td", "ul li", "input", "h1"];
+    let frags: &[&str] = &[
+        "<div>",
+        "</div>",
+        "<p class=\"a b\">",
+        "</p>",
+        "<span id=x>",
+        "</span>",
+        "<img src=a>",
+        "<br/>",
+        "<DIV CLASS='a'>",
+        "<script>",
+        "</script>",
+        "<script>a<!--b<script>c</script>d-->e",
+        "</SCRIPT >",
+        "<style>",
+        "</style>",
+        "</styl>",
+        "<title>",
+        "</title>",
+        "<textarea>",
+        "</textarea>",
+        "<svg>",
+        "</svg>",
+        "<svg/>",
+        "<math>",
+        "</math>",
+        "<foreignObject>",
+        "</foreignObject>",
+        "<desc>",
+        "<mi>",
+        "</mi>",
+        "<font color=red>",
+        "<annotation-xml encoding=\"text/html\">",
+        "</annotation-xml>",
+        "<![CDATA[ x ]]>",
+        "<!-- c -->",
+        "<!-->",
+        "<!--->",
+        "<!-- a --!>",
+        "<!-- <!-- x -->",
+        "<!DOCTYPE html>",
+        "<?xml ?>",
+        "<!x>",
+        "</>",
+        "</ x>",
+        "</3>",
+        "<",
+        "&<>",
+        "text",
+        "\r\n",
+        "\x0c",
+        "\0",
+        "é",
+        "<a href=\"x>y\" b='c\"d' e=f g>",
+        "<a =x>",
+        "<a b=>",
+        "<p a = \"b\">",
+        "<div/>",
+        "<select>",
+        "</select>",
+        "<template>",
+        "</template>",
+        "<noscript>",
+        "</noscript>",
+        "<iframe>",
+        "</iframe>",
+        "<xmp>",
+        "<li>",
+        "</li>",
+        "<ul>",
+        "</ul>",
+        "<table>",
+        "<td>",
+        "<h1>",
+        "</h1>",
+        "<head>",
+        "</head>",
+        "<body>",
+        "</body>",
+        "<meta charset=\"windows-1252\">",
+        "<input>",
+        "<a id=x class=a>",
+        "<div id=x>",
+        "<p id=x class='a'>",
+    ];
+    let sels = [
+        "div", "p", "span", ".a", "#x", "div p", "div > p", "svg", "a", "script", "title", "head", "body", "li", "img", "*", "[href]",
+        "p.a", "font", "mi", "table td", "ul li", "input", "h1",
+    ];
     let mut seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(42);
-    let mut rnd = |n: usize| { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; (seed % n as u64) as usize };
-    let actions = |i: usize| -> Action<String> { match i % 12 { 0 => Action::Text(s("T<&>é")), 1 => Action::Html(s("<b>H</b>")), 2 => Action::SetAttr(vec![(s("data-x"), s("v\"&"))]), 3 => Action::RemoveAttr(vec![s("class")]), 4 => Action::AddClass(vec![s("n")]), 5 => Action::RemoveClass(vec![s("a")]), 6 => Action::Before(s("[B]")), 7 => Action::After(s("[A]")), 8 => Action::Prepend(s("[P]")), 9 => Action::Append(s("[E]")), 10 => Action::Replace(s("[R]")), _ => Action::Remove } };
-    let mut fails = 0; let mut shortest: Option<(Vec<u8>, String)> = None;
+    let mut rnd = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let actions = |i: usize| -> Action<String> {
+        match i % 12 {
+            0 => Action::Text(s("T<&>é")),
+            1 => Action::Html(s("<b>H</b>")),
+            2 => Action::SetAttr(vec![(s("data-x"), s("v\"&"))]),
+            3 => Action::RemoveAttr(vec![s("class")]),
+            4 => Action::AddClass(vec![s("n")]),
+            5 => Action::RemoveClass(vec![s("a")]),
+            6 => Action::Before(s("[B]")),
+            7 => Action::After(s("[A]")),
+            8 => Action::Prepend(s("[P]")),
+            9 => Action::Append(s("[E]")),
+            10 => Action::Replace(s("[R]")),
+            _ => Action::Remove,
+        }
+    };
+    let mut fails = 0;
+    let mut shortest: Option<(Vec<u8>, String)> = None;
     for case in 0..50_000 {
         let n = 1 + rnd(14);
         let mut doc = Vec::new();
-        for _ in 0..n { doc.extend_from_slice(frags[rnd(frags.len())].as_bytes()); }
-        if rnd(10) == 0 { doc.push(0xff); }
+        for _ in 0..n {
+            doc.extend_from_slice(frags[rnd(frags.len())].as_bytes());
+        }
+        if rnd(10) == 0 {
+            doc.push(0xff);
+        }
         let k = 1 + rnd(3);
-        let plan = Plan { redirect: None, changes: (0..k).map(|_| PlannedChange { campaign: 0, selector: s(sels[rnd(sels.len())]), action: actions(rnd(12)) }).collect() };
+        let plan = Plan {
+            redirect: None,
+            changes: (0..k)
+                .map(|_| PlannedChange {
+                    campaign: 0,
+                    selector: s(sels[rnd(sels.len())]),
+                    action: actions(rnd(12)),
+                })
+                .collect(),
+        };
         let state = if rnd(2) == 0 { Some(STATE.to_string()) } else { None };
-        let go = |engine, chunk: usize| { let mut rw = PageRewriter::with_engine(&plan, state.clone(), None, engine).unwrap(); let mut o = Vec::new(); for c in doc.chunks(chunk) { o.extend(rw.push(c)); } let (rest, why) = rw.finish(); o.extend(rest); (o, why) };
+        let go = |engine, chunk: usize| {
+            let mut rw = PageRewriter::with_engine(&plan, state.clone(), None, engine).unwrap();
+            let mut o = Vec::new();
+            for c in doc.chunks(chunk) {
+                o.extend(rw.push(c));
+            }
+            let (rest, why) = rw.finish();
+            o.extend(rest);
+            (o, why)
+        };
         let (want, why) = go(Engine::LolHtml, usize::MAX);
-        if why.is_some() { continue; }
+        if why.is_some() {
+            continue;
+        }
         for chunk in [usize::MAX, 1 + case % 5] {
             let got = go(Engine::Fast, chunk).0;
             if got != want {
                 fails += 1;
-                let desc = format!("plan {:?}\nchunk {chunk}\n got  {:?}\n want {:?}", plan.changes.iter().map(|c| (&c.selector, &c.action)).collect::<Vec<_>>(), String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
-                if shortest.as_ref().is_none_or(|(d, _)| doc.len() < d.len()) { shortest = Some((doc.clone(), desc)); }
+                let desc = format!(
+                    "plan {:?}\nchunk {chunk}\n got  {:?}\n want {:?}",
+                    plan.changes.iter().map(|c| (&c.selector, &c.action)).collect::<Vec<_>>(),
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want)
+                );
+                if shortest.as_ref().is_none_or(|(d, _)| doc.len() < d.len()) {
+                    shortest = Some((doc.clone(), desc));
+                }
                 break;
             }
         }
     }
-    if let Some((d, desc)) = shortest { eprintln!("{fails} fails; shortest doc {:?}\n{desc}", String::from_utf8_lossy(&d)); }
+    if let Some((d, desc)) = shortest {
+        eprintln!("{fails} fails; shortest doc {:?}\n{desc}", String::from_utf8_lossy(&d));
+    }
     assert_eq!(fails, 0);
 }
 
 #[test]
 fn an_ambiguity_passes_the_rest_through() {
     let page = b"<html><body><p>a</p><select><xmp>b</xmp></select><p>c</p></body></html>";
-    let plan = Plan { redirect: None, changes: vec![PlannedChange { campaign: 0, selector: s("p"), action: Action::AddClass(vec![s("x")]) }] };
+    let plan = Plan {
+        redirect: None,
+        changes: vec![PlannedChange {
+            campaign: 0,
+            selector: s("p"),
+            action: Action::AddClass(vec![s("x")]),
+        }],
+    };
     let mut rw = PageRewriter::with_engine(&plan, None, None, Engine::Fast).unwrap();
     let mut out = rw.push(page);
     let (rest, why) = rw.finish();
     out.extend(rest);
-    assert_eq!(String::from_utf8_lossy(&out), "<html><body><p class=\"x\">a</p><select><xmp>b</xmp></select><p>c</p></body></html>");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "<html><body><p class=\"x\">a</p><select><xmp>b</xmp></select><p>c</p></body></html>"
+    );
     assert!(why.is_some_and(|w| w.contains("<xmp>")), "the reason is logged");
 }
 
 #[test]
 fn plans_outside_the_subset_use_lol_html() {
-    for selector in ["li:first-child", "a, b", "li:nth-child(2)", "p:first-of-type", "a[href=x i]", "p:not(.x)"] {
-        let plan = Plan { redirect: None, changes: vec![PlannedChange { campaign: 0, selector: s(selector), action: Action::Remove }] };
+    for selector in [
+        "li:first-child",
+        "a, b",
+        "li:nth-child(2)",
+        "p:first-of-type",
+        "a[href=x i]",
+        "p:not(.x)",
+    ] {
+        let plan = Plan {
+            redirect: None,
+            changes: vec![PlannedChange {
+                campaign: 0,
+                selector: s(selector),
+                action: Action::Remove,
+            }],
+        };
         assert!(!tailor::rewrite::fast_path_supports(&plan), "{selector}");
-        assert!(matches!(PageRewriter::with_engine(&plan, None, None, Engine::Fast), Err(tailor::rewrite::RewriteError::FastPathUnsupported)), "{selector}");
+        assert!(
+            matches!(
+                PageRewriter::with_engine(&plan, None, None, Engine::Fast),
+                Err(tailor::rewrite::RewriteError::FastPathUnsupported)
+            ),
+            "{selector}"
+        );
         let page = b"<ul><li>a</li><li>b</li></ul><a>x</a><b>y</b><p>z</p>";
         let auto = tailor::rewrite::rewrite_page(page, &plan, Some(STATE.to_string())).unwrap();
         assert_eq!(auto, run(page, &plan, Engine::LolHtml, usize::MAX), "{selector}");

@@ -197,11 +197,6 @@ enum EditedAttribute {
 /// A lexed tag.
 struct Tag {
     name: (usize, usize),
-    /// `<x a=>`: lol_html's lexer goes to the data state after it, but
-    /// whether the next tag is then read as a tag depends on whether
-    /// lol_html needs to lex it; not mirrored yet (rare, see the issue).
-    #[allow(dead_code)]
-    forces_data: bool,
     self_closing: bool,
     /// Index just after the closing `>`.
     end: usize,
@@ -407,20 +402,9 @@ impl Rewriter {
 
     fn markup_declaration(&mut self, input: &[u8], lt: usize, last: bool) -> Step {
         let rest = &input[lt + 2..];
-        let starts = |prefix: &[u8], ignore_case: bool| -> Option<bool> {
-            let n = prefix.len().min(rest.len());
-            let same = if ignore_case { rest[..n].eq_ignore_ascii_case(&prefix[..n]) } else { rest[..n] == prefix[..n] };
-            if !same {
-                Some(false)
-            } else if n == prefix.len() {
-                Some(true)
-            } else {
-                None
-            }
-        };
-        let comment = starts(b"--", false);
-        let doctype = starts(b"DOCTYPE", true);
-        let cdata = starts(b"[CDATA[", false);
+        let comment = starts_with(rest, b"--", false);
+        let doctype = starts_with(rest, b"DOCTYPE", true);
+        let cdata = starts_with(rest, b"[CDATA[", false);
         if !last && (comment.is_none() || doctype.is_none() || cdata.is_none()) {
             return Step::NeedMore(lt);
         }
@@ -496,7 +480,7 @@ impl Rewriter {
         if !prefix_ok(available) {
             return Some(false);
         }
-        input.get(after).map(|&c| is_whitespace(c) || c == b'/' || c == b'>')
+        input.get(after).map(|&c| is(c, ENDS_TAG_NAME))
     }
 
     fn script_data(&mut self, input: &[u8], at: usize, last: bool, copied: &mut usize) -> Step {
@@ -578,17 +562,14 @@ impl Rewriter {
                 Some(false) => escaped(self, lt + 1),
                 None => need(lt),
             },
-            Some(_) => match starts_with_ignore_case(&input[lt + 1..], b"script") {
+            Some(_) => match script_word(&input[lt + 1..]) {
                 None => need(lt),
-                Some(false) => escaped(self, lt + 1),
-                Some(true) => match input.get(lt + 7) {
-                    None => need(lt),
-                    Some(&c) if is_whitespace(c) || c == b'/' || c == b'>' => {
-                        self.text = TextMode::Script(ScriptState::DoubleEscaped);
-                        Step::At(lt + 8)
-                    }
-                    Some(_) => escaped(self, lt + 7),
-                },
+                Some((taken, true)) => {
+                    self.text = TextMode::Script(ScriptState::DoubleEscaped);
+                    Step::At(lt + 1 + taken)
+                }
+                // `<` itself is consumed either way.
+                Some((taken, false)) => escaped(self, lt + 1 + taken),
             },
         }
     }
@@ -602,17 +583,13 @@ impl Rewriter {
         };
         match input.get(lt + 1) {
             None => need(lt),
-            Some(b'/') => match starts_with_ignore_case(&input[lt + 2..], b"script") {
+            Some(b'/') => match script_word(&input[lt + 2..]) {
                 None => need(lt),
-                Some(false) => double(self, lt + 2),
-                Some(true) => match input.get(lt + 8) {
-                    None => need(lt),
-                    Some(&c) if is_whitespace(c) || c == b'/' || c == b'>' => {
-                        self.text = TextMode::Script(ScriptState::Escaped);
-                        Step::At(lt + 9)
-                    }
-                    Some(_) => double(self, lt + 8),
-                },
+                Some((taken, true)) => {
+                    self.text = TextMode::Script(ScriptState::Escaped);
+                    Step::At(lt + 2 + taken)
+                }
+                Some((taken, false)) => double(self, lt + 2 + taken),
             },
             Some(_) => double(self, lt + 1),
         }
@@ -657,11 +634,11 @@ impl Rewriter {
                     // The self-closing start tag state.
                     if *input.get(i + 1)? == b'>' {
                         self_closing = true;
-                        return Some(Tag { name, self_closing, end: i + 2, forces_data: false });
+                        return Some(Tag { name, self_closing, end: i + 2 });
                     }
                     i += 1;
                 }
-                b'>' => return Some(Tag { name, self_closing, end: i + 1, forces_data: false }),
+                b'>' => return Some(Tag { name, self_closing, end: i + 1 }),
                 _ => {
                     let attribute_start = i;
                     i += 1;
@@ -693,8 +670,12 @@ impl Rewriter {
                             i = close + 1;
                         }
                         b'>' => {
+                            // `<x a=>`: lol_html's lexer then goes to the data
+                            // state, but whether it reads the next tag as
+                            // markup depends on whether it lexes that tag; not
+                            // mirrored (rare; see issue #5).
                             self.attributes.push(AttributeSpan { name: attribute_name, value: None, raw: attribute_name });
-                            return Some(Tag { name, self_closing, end: i + 1, forces_data: true });
+                            return Some(Tag { name, self_closing, end: i + 1 });
                         }
                         _ => {
                             let value_start = i;
@@ -1290,7 +1271,7 @@ fn meta_charset(input: &[u8], spans: &[AttributeSpan], encoding: &'static Encodi
     Encoding::for_label_no_replacement(charset.as_str().as_bytes()).and_then(ascii_compatible)
 }
 
-fn is_whitespace(c: u8) -> bool {
+pub(super) fn is_whitespace(c: u8) -> bool {
     BYTE_CLASS[c as usize] & WHITESPACE != 0
 }
 
@@ -1321,14 +1302,32 @@ fn is(c: u8, class: u8) -> bool {
     BYTE_CLASS[c as usize] & class != 0
 }
 
-fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> Option<bool> {
+/// Whether `bytes` starts with `prefix`; `None` if it is a prefix of it
+/// (the input ends before it can tell).
+fn starts_with(bytes: &[u8], prefix: &[u8], ignore_case: bool) -> Option<bool> {
     let n = bytes.len().min(prefix.len());
-    if !bytes[..n].eq_ignore_ascii_case(&prefix[..n]) {
+    let same = if ignore_case { bytes[..n].eq_ignore_ascii_case(&prefix[..n]) } else { bytes[..n] == prefix[..n] };
+    if !same {
         Some(false)
     } else if n == prefix.len() {
         Some(true)
     } else {
         None
+    }
+}
+
+/// lol_html's check for the word `script` in escaped script data: `None`
+/// if the input ends first, else how many bytes it takes (0 when it is not
+/// there, 6 for `script` followed by anything else) and whether it is the
+/// whole word (then 7, the delimiter included).
+fn script_word(bytes: &[u8]) -> Option<(usize, bool)> {
+    match starts_with(bytes, b"script", true)? {
+        false => Some((0, false)),
+        true => match bytes.get(6) {
+            None => None,
+            Some(&c) if is(c, ENDS_TAG_NAME) => Some((7, true)),
+            Some(_) => Some((6, false)),
+        },
     }
 }
 

@@ -158,8 +158,7 @@ impl LolHtmlRewriter {
     fn new(plan: &Plan, state_script: Option<String>, charset: Option<&str>) -> Result<LolHtmlRewriter, RewriteError> {
         let encoding = match charset {
             None => AsciiCompatibleEncoding::utf_8(),
-            Some(label) => encoding_rs::Encoding::for_label(label.trim().as_bytes())
-                .and_then(AsciiCompatibleEncoding::new)
+            Some(label) => AsciiCompatibleEncoding::new(ascii_compatible_encoding(label)?)
                 .ok_or_else(|| RewriteError::UnsupportedEncoding(label.to_string()))?,
         };
         let output: Output = Rc::new(RefCell::new(Vec::with_capacity(16 * 1024)));

@@ -11,6 +11,8 @@
 //! references decoded), case-insensitively only for the HTML attributes the
 //! HTML standard lists, and only on HTML elements.
 
+use super::fast::is_whitespace;
+
 /// A selector: compounds from left to right and the combinator before each
 /// but the first (`combinators[i]` joins `compounds[i]` and `compounds[i + 1]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,10 +219,6 @@ pub(super) trait ElementFacts {
     fn is_html(&self) -> bool;
 }
 
-fn is_attribute_whitespace(c: u8) -> bool {
-    matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'\x0c')
-}
-
 impl Compound {
     pub fn matches(&self, element: &impl ElementFacts) -> bool {
         if let Some(name) = &self.name {
@@ -236,7 +234,7 @@ impl Compound {
         }
         if !self.classes.is_empty() {
             let Some(class) = element.attribute(b"class") else { return false };
-            let has = |wanted: &Vec<u8>| class.split(|&c| is_attribute_whitespace(c)).any(|c| c == wanted.as_slice());
+            let has = |wanted: &Vec<u8>| class.split(|&c| is_whitespace(c)).any(|c| c == wanted.as_slice());
             if !self.classes.iter().all(has) {
                 return false;
             }
@@ -256,7 +254,7 @@ impl AttributeTest {
             Operator::Equals => eq(actual, wanted),
             // lol_html's compiler drops the empty-value forms: they never match.
             _ if wanted.is_empty() => false,
-            Operator::Includes => actual.split(|&c| is_attribute_whitespace(c)).any(|part| eq(part, wanted)),
+            Operator::Includes => actual.split(|&c| is_whitespace(c)).any(|part| eq(part, wanted)),
             Operator::DashMatch => {
                 eq(actual, wanted) || (actual.get(wanted.len()) == Some(&b'-') && eq(&actual[..wanted.len()], wanted))
             }
