@@ -22,6 +22,8 @@ use crate::model::Action;
 use crate::plan::{edit_classes, Plan};
 use encoding_rs::{Encoding, UTF_8};
 use memchr::{memchr, memchr2};
+use std::borrow::Cow;
+use std::rc::Rc;
 
 /// Input a single incomplete construct (a tag, a comment) may hold back
 /// before the rewriter gives up and passes the rest through, like lol_html's
@@ -102,7 +104,7 @@ enum Operation {
 }
 
 struct Change {
-    selector: Selector,
+    selector: Rc<Selector>,
     /// The ancestor-bit index of each compound but the last.
     ancestor_bits: Vec<u32>,
     operation: Operation,
@@ -117,22 +119,37 @@ struct Program {
     candidates: [u64; 32],
     contents: Vec<Content>,
     /// Every compound that must match an ancestor, by bit.
-    ancestor_compounds: Vec<selector::Compound>,
+    ancestor_compounds: Vec<AncestorCompound>,
     state_script: Option<Chunk>,
     adjust_charset: bool,
 }
 
+/// Compound `index` of `selector` (the parsed selectors are shared between
+/// pages, see [`selector::parse_cached`]).
+struct AncestorCompound {
+    selector: Rc<Selector>,
+    index: usize,
+}
+
+impl AncestorCompound {
+    fn compound(&self) -> &selector::Compound {
+        &self.selector.compounds[self.index]
+    }
+}
+
 impl Program {
     fn compile(plan: &Plan) -> Option<Program> {
-        let mut program = Program { changes: Vec::new(), candidates: [0; 32], contents: Vec::new(), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true };
+        let n = plan.changes.len();
+        // Contents: at most one per change, and the state script.
+        let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true };
         for change in &plan.changes {
-            let selector = selector::parse(&change.selector)?;
+            let selector = selector::parse_cached(&change.selector)?;
             let mut ancestor_bits = Vec::new();
-            for compound in &selector.compounds[..selector.compounds.len() - 1] {
-                let bit = match program.ancestor_compounds.iter().position(|c| c == compound) {
+            for (index, compound) in selector.compounds[..selector.compounds.len() - 1].iter().enumerate() {
+                let bit = match program.ancestor_compounds.iter().position(|c| c.compound() == compound) {
                     Some(bit) => bit,
                     None => {
-                        program.ancestor_compounds.push(compound.clone());
+                        program.ancestor_compounds.push(AncestorCompound { selector: Rc::clone(&selector), index });
                         program.ancestor_compounds.len() - 1
                     }
                 };
@@ -177,7 +194,7 @@ impl Program {
 
 /// Whether every selector of the plan is one the fast rewriter matches.
 pub(crate) fn supports(plan: &Plan) -> bool {
-    plan.changes.iter().all(|change| selector::parse(&change.selector).is_some())
+    plan.changes.iter().all(|change| selector::parse_cached(&change.selector).is_some())
 }
 
 /// An attribute as lexed: byte ranges into the buffer.
@@ -188,10 +205,12 @@ struct AttributeSpan {
     raw: (usize, usize),
 }
 
-/// An attribute of a changed start tag: as it was, or new.
+/// An attribute of a changed start tag: as it was, or new (its name and
+/// value are ranges of [`ElementEdit::bytes`]).
+#[derive(Clone, Copy)]
 enum EditedAttribute {
     Raw(AttributeSpan),
-    New { name: Vec<u8>, value: Vec<u8> },
+    New { name: (usize, usize), value: (usize, usize) },
 }
 
 /// A lexed tag.
@@ -240,6 +259,8 @@ pub(crate) struct Rewriter {
     state_script_inserted: bool,
     attributes: Vec<AttributeSpan>,
     lowercase_name: Vec<u8>,
+    /// The changes to the current element (kept for its buffers).
+    edit: ElementEdit,
     bailed_out: Option<String>,
     applied: u32,
 }
@@ -263,15 +284,18 @@ impl Rewriter {
             raw_end_name: Vec::new(),
             ns_stack: vec![Namespace::Html],
             ambiguity: Ambiguity::Default,
-            stack: Vec::new(),
-            names: Vec::new(),
+            // Room for a typical page's nesting and tags at once: growing
+            // these step by step was a tenth of a small page's rewrite.
+            stack: Vec::with_capacity(32),
+            names: Vec::with_capacity(256),
             removing: 0,
             encoding: encoding.unwrap_or(UTF_8),
             charset_found: false,
             head_seen: false,
             state_script_inserted: false,
-            attributes: Vec::new(),
-            lowercase_name: Vec::new(),
+            attributes: Vec::with_capacity(16),
+            lowercase_name: Vec::with_capacity(16),
+            edit: ElementEdit::default(),
             bailed_out: None,
             applied: 0,
         })
@@ -850,7 +874,7 @@ impl Rewriter {
         let is_meta = self.lowercase_name == b"meta";
         let is_first_head = self.lowercase_name == b"head" && !self.head_seen;
         let ancestor_bits = if pushed {
-            self.program.ancestor_compounds.iter().enumerate().fold(0u128, |bits, (bit, c)| if c.matches(&facts) { bits | (1 << bit) } else { bits })
+            self.program.ancestor_compounds.iter().enumerate().fold(0u128, |bits, (bit, c)| if c.compound().matches(&facts) { bits | (1 << bit) } else { bits })
         } else {
             0
         };
@@ -872,7 +896,8 @@ impl Rewriter {
                 self.encoding = encoding;
             }
         }
-        let mut element = ElementEdit::new(pushed, tag.self_closing);
+        let element = &mut self.edit;
+        element.reset(pushed, tag.self_closing);
         let indices = (0..self.program.changes.len().min(64)).filter(|i| matched & (1 << i) != 0).chain(overflow);
         for index in indices {
             self.applied += 1;
@@ -887,30 +912,31 @@ impl Rewriter {
 
         if self.removing == 0 {
             self.copy(input, copied, lt);
-            let mutations = std::mem::take(&mut element.start);
-            let document_encoding = std::mem::replace(&mut self.encoding, tag_encoding);
+            let (out, contents, element) = (&mut self.out, &self.program.contents, &self.edit);
+            let mutations = &element.start;
             for chunk in &mutations.before {
-                self.write_chunk(*chunk);
+                write_chunk(out, contents, *chunk, tag_encoding);
             }
             if !mutations.removed {
-                match &element.attributes {
-                    Some(attributes) if element.modified => serialize_start_tag(&mut self.out, input, tag.name, attributes, element.self_closing),
-                    _ => self.out.extend_from_slice(&input[lt..tag.end]),
+                if element.modified {
+                    serialize_start_tag(out, input, tag.name, element, element.self_closing);
+                } else {
+                    out.extend_from_slice(&input[lt..tag.end]);
                 }
             } else {
                 for chunk in &mutations.replacement {
-                    self.write_chunk(*chunk);
+                    write_chunk(out, contents, *chunk, tag_encoding);
                 }
             }
             for chunk in &mutations.after {
-                self.write_chunk(*chunk);
+                write_chunk(out, contents, *chunk, tag_encoding);
             }
-            self.encoding = document_encoding;
         }
         *copied = tag.end;
         if pushed {
-            let removes = element.removes_content;
-            self.push_frame(ancestor_bits, element.end.map(Box::new), takes_state_script, removes);
+            let removes = self.edit.removes_content;
+            let end_mutations = self.edit.end.take().map(Box::new);
+            self.push_frame(ancestor_bits, end_mutations, takes_state_script, removes);
             if removes {
                 self.removing += 1;
             }
@@ -979,9 +1005,13 @@ impl Rewriter {
 
     /// Writes inserted content in the page's encoding.
     fn write_chunk(&mut self, chunk: Chunk) {
-        let Some(content) = self.program.contents.get(chunk.0 as usize) else { return };
-        write_str(&mut self.out, &content.text, content.escape, self.encoding);
+        write_chunk(&mut self.out, &self.program.contents, chunk, self.encoding);
     }
+}
+
+fn write_chunk(out: &mut Vec<u8>, contents: &[Content], chunk: Chunk, encoding: &'static Encoding) {
+    let Some(content) = contents.get(chunk.0 as usize) else { return };
+    write_str(out, &content.text, content.escape, encoding);
 }
 
 fn write_str(out: &mut Vec<u8>, text: &str, escape: bool, encoding: &'static Encoding) {
@@ -1058,22 +1088,47 @@ fn ancestors_match(change: &Change, k: usize, stack: &[Frame]) -> bool {
     }
 }
 
-/// One element's changes as lol_html's `Element` records them.
+/// One element's changes as lol_html's `Element` records them. The
+/// rewriter keeps one and clears it for the next element, so that changing
+/// an element allocates nothing once its buffers have grown (on small pages
+/// allocation was most of what a change cost).
+#[derive(Default)]
 struct ElementEdit {
     can_have_content: bool,
     self_closing: bool,
     start: Mutations,
     end: Option<Mutations>,
-    /// The attributes once an operation looked at them as a list.
-    attributes: Option<Vec<EditedAttribute>>,
+    /// The attributes, once an operation looked at them as a list
+    /// (`attributes_listed`).
+    attributes: Vec<EditedAttribute>,
+    attributes_listed: bool,
+    /// Names and values of new attributes, and text being built.
+    bytes: Vec<u8>,
     /// An attribute was set or removed: the start tag is re-serialized.
     modified: bool,
     removes_content: bool,
 }
 
+impl Mutations {
+    fn clear(&mut self) {
+        self.before.clear();
+        self.replacement.clear();
+        self.after.clear();
+        self.removed = false;
+    }
+}
+
 impl ElementEdit {
-    fn new(can_have_content: bool, self_closing: bool) -> ElementEdit {
-        ElementEdit { can_have_content, self_closing, start: Mutations::default(), end: None, attributes: None, modified: false, removes_content: false }
+    fn reset(&mut self, can_have_content: bool, self_closing: bool) {
+        self.can_have_content = can_have_content;
+        self.self_closing = self_closing;
+        self.start.clear();
+        self.end = None;
+        self.attributes.clear();
+        self.attributes_listed = false;
+        self.bytes.clear();
+        self.modified = false;
+        self.removes_content = false;
     }
 
     fn remove_content(&mut self) {
@@ -1107,10 +1162,11 @@ impl ElementEdit {
                     if !valid_attribute_name(name, encoding) {
                         continue;
                     }
-                    let attributes = self.attributes_mut(spans);
-                    let before = attributes.len();
-                    attributes.retain(|a| !edited_name(a, input).eq_ignore_ascii_case(name));
-                    if attributes.len() != before {
+                    self.list_attributes(spans);
+                    let before = self.attributes.len();
+                    let bytes = &self.bytes;
+                    self.attributes.retain(|a| !edited_name(a, input, bytes).eq_ignore_ascii_case(name));
+                    if self.attributes.len() != before {
                         self.modified = true;
                     }
                 }
@@ -1165,46 +1221,67 @@ impl ElementEdit {
         }
     }
 
-    fn attributes_mut(&mut self, spans: &[AttributeSpan]) -> &mut Vec<EditedAttribute> {
-        self.attributes.get_or_insert_with(|| spans.iter().map(|s| EditedAttribute::Raw(*s)).collect())
+    fn list_attributes(&mut self, spans: &[AttributeSpan]) {
+        if !self.attributes_listed {
+            self.attributes_listed = true;
+            self.attributes.extend(spans.iter().map(|s| EditedAttribute::Raw(*s)));
+        }
     }
 
     /// The first attribute of that name, decoded as lol_html decodes it.
-    fn attribute_string(&self, name: &[u8], input: &[u8], spans: &[AttributeSpan], encoding: &'static Encoding) -> Option<String> {
-        let bytes: &[u8] = match &self.attributes {
-            Some(attributes) => match attributes.iter().find(|a| edited_name(a, input).eq_ignore_ascii_case(name))? {
+    fn attribute_string<'a>(&'a self, name: &[u8], input: &'a [u8], spans: &[AttributeSpan], encoding: &'static Encoding) -> Option<Cow<'a, str>> {
+        let bytes: &[u8] = if self.attributes_listed {
+            match self.attributes.iter().find(|a| edited_name(a, input, &self.bytes).eq_ignore_ascii_case(name))? {
                 EditedAttribute::Raw(span) => span.value.map_or(&[][..], |v| &input[v.0..v.1]),
-                EditedAttribute::New { value, .. } => value,
-            },
-            None => {
-                let span = spans.iter().find(|s| input[s.name.0..s.name.1].eq_ignore_ascii_case(name))?;
-                span.value.map_or(&[][..], |v| &input[v.0..v.1])
+                EditedAttribute::New { value, .. } => &self.bytes[value.0..value.1],
             }
+        } else {
+            let span = spans.iter().find(|s| input[s.name.0..s.name.1].eq_ignore_ascii_case(name))?;
+            span.value.map_or(&[][..], |v| &input[v.0..v.1])
         };
-        Some(encoding.decode(bytes).0.into_owned())
+        Some(encoding.decode(bytes).0)
     }
 
     fn set_attribute(&mut self, name: &[u8], value: &str, input: &[u8], spans: &[AttributeSpan], encoding: &'static Encoding) {
         if !valid_attribute_name(name, encoding) {
             return;
         }
-        let encoded = if encoding == UTF_8 { value.as_bytes().to_vec() } else { encoding.encode(value).0.into_owned() };
-        let attributes = self.attributes_mut(spans);
-        match attributes.iter_mut().find(|a| edited_name(a, input).eq_ignore_ascii_case(name)) {
-            Some(attribute) => {
-                let name = edited_name(attribute, input).to_vec();
-                *attribute = EditedAttribute::New { name, value: encoded };
+        self.list_attributes(spans);
+        let value_start = self.bytes.len();
+        if encoding == UTF_8 {
+            self.bytes.extend_from_slice(value.as_bytes());
+        } else {
+            self.bytes.extend_from_slice(&encoding.encode(value).0);
+        }
+        let value = (value_start, self.bytes.len());
+        let bytes = &self.bytes;
+        match self.attributes.iter().position(|a| edited_name(a, input, bytes).eq_ignore_ascii_case(name)) {
+            Some(index) => {
+                // The name keeps its case as it was written.
+                let name = match self.attributes[index] {
+                    EditedAttribute::Raw(span) => {
+                        let start = self.bytes.len();
+                        self.bytes.extend_from_slice(&input[span.name.0..span.name.1]);
+                        (start, self.bytes.len())
+                    }
+                    EditedAttribute::New { name, .. } => name,
+                };
+                self.attributes[index] = EditedAttribute::New { name, value };
             }
-            None => attributes.push(EditedAttribute::New { name: name.to_vec(), value: encoded }),
+            None => {
+                let start = self.bytes.len();
+                self.bytes.extend_from_slice(name);
+                self.attributes.push(EditedAttribute::New { name: (start, self.bytes.len()), value });
+            }
         }
         self.modified = true;
     }
 }
 
-fn edited_name<'a>(attribute: &'a EditedAttribute, input: &'a [u8]) -> &'a [u8] {
+fn edited_name<'a>(attribute: &EditedAttribute, input: &'a [u8], bytes: &'a [u8]) -> &'a [u8] {
     match attribute {
         EditedAttribute::Raw(span) => &input[span.name.0..span.name.1],
-        EditedAttribute::New { name, .. } => name,
+        EditedAttribute::New { name, .. } => &bytes[name.0..name.1],
     }
 }
 
@@ -1221,17 +1298,18 @@ fn valid_attribute_name(name: &[u8], encoding: &'static Encoding) -> bool {
 }
 
 /// A changed start tag as lol_html writes it.
-fn serialize_start_tag(out: &mut Vec<u8>, input: &[u8], name: (usize, usize), attributes: &[EditedAttribute], self_closing: bool) {
+fn serialize_start_tag(out: &mut Vec<u8>, input: &[u8], name: (usize, usize), element: &ElementEdit, self_closing: bool) {
+    let attributes = &element.attributes;
     out.push(b'<');
     out.extend_from_slice(&input[name.0..name.1]);
     for attribute in attributes {
         out.push(b' ');
-        match attribute {
+        match *attribute {
             EditedAttribute::Raw(span) => out.extend_from_slice(&input[span.raw.0..span.raw.1]),
             EditedAttribute::New { name, value } => {
-                out.extend_from_slice(name);
+                out.extend_from_slice(&element.bytes[name.0..name.1]);
                 out.extend_from_slice(b"=\"");
-                let mut rest = value.as_slice();
+                let mut rest = &element.bytes[value.0..value.1];
                 while let Some(i) = memchr(b'"', rest) {
                     out.extend_from_slice(&rest[..i]);
                     out.extend_from_slice(b"&quot;");

@@ -12,6 +12,9 @@
 //! HTML standard lists, and only on HTML elements.
 
 use super::fast::is_whitespace;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// A selector: compounds from left to right and the combinator before each
 /// but the first (`combinators[i]` joins `compounds[i]` and `compounds[i + 1]`).
@@ -70,6 +73,36 @@ const CASE_INSENSITIVE_ATTRIBUTES: &[&str] = &[
     "rel", "rev", "rules", "scope", "scrolling", "selected", "shape", "target", "text", "type", "valign", "valuetype",
     "vlink",
 ];
+
+/// Selectors parsed so far on this thread (the worker's isolate, the CLI),
+/// at most this many: a rule set has a fixed list of selectors, so every
+/// page after the first finds its plan's selectors here. Parsing them again
+/// for each page cost about as much as rewriting a 4 KB page.
+const CACHED_SELECTORS: usize = 512;
+
+thread_local! {
+    static PARSED: RefCell<HashMap<Box<str>, Option<Rc<Selector>>>> = RefCell::new(HashMap::new());
+}
+
+/// [`parse`], remembered per thread (the answer `None` too, so a plan
+/// outside the subset is not parsed again either). When the cache is full,
+/// it starts over: rule sets have far fewer selectors, so only a caller
+/// that makes up selectors per page gets there, and it then pays what
+/// [`parse`] costs.
+pub(super) fn parse_cached(source: &str) -> Option<Rc<Selector>> {
+    PARSED.with(|parsed| {
+        let Ok(mut parsed) = parsed.try_borrow_mut() else { return parse(source).map(Rc::new) };
+        if let Some(selector) = parsed.get(source) {
+            return selector.clone();
+        }
+        if parsed.len() >= CACHED_SELECTORS {
+            parsed.clear();
+        }
+        let selector = parse(source).map(Rc::new);
+        parsed.insert(source.into(), selector.clone());
+        selector
+    })
+}
 
 /// Parses a selector of the subset; `None` for anything outside it.
 pub(super) fn parse(source: &str) -> Option<Selector> {
