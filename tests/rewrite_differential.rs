@@ -223,9 +223,12 @@ fn generated_tag_soup_is_rewritten_as_lol_html_rewrites_it() {
         match i % 12 {
             0 => Action::Text(s("T<&>é")),
             1 => Action::Html(s("<b>H</b>")),
-            2 => Action::SetAttr(vec![(s("data-x"), s("v\"&"))]),
-            3 => Action::RemoveAttr(vec![s("class")]),
-            4 => Action::AddClass(vec![s("n")]),
+            // Names in any case (matched case-insensitively, new ones
+            // written in lowercase), `&`, quotes and non-ASCII in values
+            // (some documents declare windows-1252).
+            2 => Action::SetAttr(vec![(s("data-x"), s("v\"&é")), (s("ID"), s("y&z"))]),
+            3 => Action::RemoveAttr(vec![s("class"), s("Id")]),
+            4 => Action::AddClass(vec![s("n"), s("&m")]),
             5 => Action::RemoveClass(vec![s("a")]),
             6 => Action::Before(s("[B]")),
             7 => Action::After(s("[A]")),

@@ -74,8 +74,9 @@ enum Ambiguity {
 #[derive(Clone, Copy, Debug)]
 struct Chunk(u32);
 
-struct Content {
-    text: String,
+struct Content<'p> {
+    /// The plan's text, or the state script.
+    text: Cow<'p, str>,
     /// Escape `&`, `<` and `>` (lol_html's `ContentType::Text`).
     escape: bool,
 }
@@ -89,12 +90,14 @@ struct Mutations {
     removed: bool,
 }
 
-enum Operation {
+/// A change's action, borrowed from the plan: compiling a plan copies none
+/// of its text (on a small page, copying it cost as much as a change).
+enum Operation<'p> {
     Inner(Chunk),
-    SetAttributes(Vec<(Vec<u8>, String)>),
-    RemoveAttributes(Vec<Vec<u8>>),
-    AddClass(Vec<String>),
-    RemoveClass(Vec<String>),
+    SetAttributes(&'p [(String, String)]),
+    RemoveAttributes(&'p [String]),
+    AddClass(&'p [String]),
+    RemoveClass(&'p [String]),
     Before(Chunk),
     After(Chunk),
     Prepend(Chunk),
@@ -103,21 +106,21 @@ enum Operation {
     Remove,
 }
 
-struct Change {
+struct Change<'p> {
     selector: Rc<Selector>,
     /// The ancestor-bit index of each compound but the last.
     ancestor_bits: Vec<u32>,
-    operation: Operation,
+    operation: Operation<'p>,
 }
 
 /// The plan compiled for this rewriter.
-struct Program {
-    changes: Vec<Change>,
+struct Program<'p> {
+    changes: Vec<Change<'p>>,
     /// By the first byte of a lowercased tag name (its low five bits, which
     /// tell letters apart): the changes (of the first 64) whose selector
     /// could match such an element.
     candidates: [u64; 32],
-    contents: Vec<Content>,
+    contents: Vec<Content<'p>>,
     /// Every compound that must match an ancestor, by bit.
     ancestor_compounds: Vec<AncestorCompound>,
     state_script: Option<Chunk>,
@@ -137,8 +140,8 @@ impl AncestorCompound {
     }
 }
 
-impl Program {
-    fn compile(plan: &Plan) -> Option<Program> {
+impl<'p> Program<'p> {
+    fn compile(plan: &'p Plan) -> Option<Program<'p>> {
         let n = plan.changes.len();
         // Contents: at most one per change, and the state script.
         let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true };
@@ -161,12 +164,10 @@ impl Program {
             let operation = match &change.action {
                 Action::Text(text) => Operation::Inner(program.content(text, true)),
                 Action::Html(markup) => Operation::Inner(program.content(markup, false)),
-                Action::SetAttr(pairs) => Operation::SetAttributes(
-                    pairs.iter().map(|(name, value)| (name.to_ascii_lowercase().into_bytes(), value.replace('&', "&amp;"))).collect(),
-                ),
-                Action::RemoveAttr(names) => Operation::RemoveAttributes(names.iter().map(|n| n.to_ascii_lowercase().into_bytes()).collect()),
-                Action::AddClass(classes) => Operation::AddClass(classes.clone()),
-                Action::RemoveClass(classes) => Operation::RemoveClass(classes.clone()),
+                Action::SetAttr(pairs) => Operation::SetAttributes(pairs),
+                Action::RemoveAttr(names) => Operation::RemoveAttributes(names),
+                Action::AddClass(classes) => Operation::AddClass(classes),
+                Action::RemoveClass(classes) => Operation::RemoveClass(classes),
                 Action::Before(markup) => Operation::Before(program.content(markup, false)),
                 Action::After(markup) => Operation::After(program.content(markup, false)),
                 Action::Prepend(markup) => Operation::Prepend(program.content(markup, false)),
@@ -186,8 +187,8 @@ impl Program {
         Some(program)
     }
 
-    fn content(&mut self, text: &str, escape: bool) -> Chunk {
-        self.contents.push(Content { text: text.to_string(), escape });
+    fn content(&mut self, text: &'p str, escape: bool) -> Chunk {
+        self.contents.push(Content { text: Cow::Borrowed(text), escape });
         Chunk(self.contents.len() as u32 - 1)
     }
 }
@@ -239,8 +240,8 @@ enum Step {
     NeedMore(usize),
 }
 
-pub(crate) struct Rewriter {
-    program: Program,
+pub(crate) struct Rewriter<'p> {
+    program: Program<'p>,
     /// Input not yet consumed (an incomplete construct at a chunk's end).
     pending: Vec<u8>,
     out: Vec<u8>,
@@ -265,15 +266,15 @@ pub(crate) struct Rewriter {
     applied: u32,
 }
 
-impl Rewriter {
+impl<'p> Rewriter<'p> {
     /// `None` when a selector is outside the subset (and then `state_script`
     /// is left as it was). `encoding` is the page's if known (then `<meta>`
     /// does not change it), else UTF-8.
-    pub(crate) fn new(plan: &Plan, state_script: &mut Option<String>, encoding: Option<&'static Encoding>) -> Option<Rewriter> {
+    pub(crate) fn new(plan: &'p Plan, state_script: &mut Option<String>, encoding: Option<&'static Encoding>) -> Option<Rewriter<'p>> {
         let mut program = Program::compile(plan)?;
         program.adjust_charset = encoding.is_none();
         if let Some(script) = state_script.take() {
-            program.contents.push(Content { text: script, escape: false });
+            program.contents.push(Content { text: Cow::Owned(script), escape: false });
             program.state_script = Some(Chunk(program.contents.len() as u32 - 1));
         }
         Some(Rewriter {
@@ -1009,7 +1010,7 @@ impl Rewriter {
     }
 }
 
-fn write_chunk(out: &mut Vec<u8>, contents: &[Content], chunk: Chunk, encoding: &'static Encoding) {
+fn write_chunk(out: &mut Vec<u8>, contents: &[Content<'_>], chunk: Chunk, encoding: &'static Encoding) {
     let Some(content) = contents.get(chunk.0 as usize) else { return };
     write_str(out, &content.text, content.escape, encoding);
 }
@@ -1153,12 +1154,13 @@ impl ElementEdit {
                 }
             }
             Operation::SetAttributes(pairs) => {
-                for (name, value) in pairs {
-                    self.set_attribute(name, value, input, spans, encoding);
+                for (name, value) in pairs.iter() {
+                    self.set_attribute(name.as_bytes(), value, input, spans, encoding);
                 }
             }
             Operation::RemoveAttributes(names) => {
-                for name in names {
+                for name in names.iter() {
+                    let name = name.as_bytes();
                     if !valid_attribute_name(name, encoding) {
                         continue;
                     }
@@ -1173,12 +1175,12 @@ impl ElementEdit {
             }
             Operation::AddClass(add) => {
                 let current = self.attribute_string(b"class", input, spans, encoding).unwrap_or_default();
-                let value = edit_classes(&current, add, &[]).replace('&', "&amp;");
+                let value = edit_classes(&current, add, &[]);
                 self.set_attribute(b"class", &value, input, spans, encoding);
             }
             Operation::RemoveClass(remove) => {
                 if let Some(current) = self.attribute_string(b"class", input, spans, encoding) {
-                    let value = edit_classes(&current, &[], remove).replace('&', "&amp;");
+                    let value = edit_classes(&current, &[], remove);
                     self.set_attribute(b"class", &value, input, spans, encoding);
                 }
             }
@@ -1242,16 +1244,25 @@ impl ElementEdit {
         Some(encoding.decode(bytes).0)
     }
 
+    /// Sets attribute `name` (matched ASCII-case-insensitively; a new one is
+    /// named in lowercase) to `value`, with `&` written as `&amp;` as
+    /// lol_html's `set_attribute` does.
     fn set_attribute(&mut self, name: &[u8], value: &str, input: &[u8], spans: &[AttributeSpan], encoding: &'static Encoding) {
         if !valid_attribute_name(name, encoding) {
             return;
         }
         self.list_attributes(spans);
         let value_start = self.bytes.len();
+        let mut rest = value.as_bytes();
         if encoding == UTF_8 {
-            self.bytes.extend_from_slice(value.as_bytes());
+            while let Some(i) = memchr(b'&', rest) {
+                self.bytes.extend_from_slice(&rest[..i]);
+                self.bytes.extend_from_slice(b"&amp;");
+                rest = &rest[i + 1..];
+            }
+            self.bytes.extend_from_slice(rest);
         } else {
-            self.bytes.extend_from_slice(&encoding.encode(value).0);
+            self.bytes.extend_from_slice(&encoding.encode(&value.replace('&', "&amp;")).0);
         }
         let value = (value_start, self.bytes.len());
         let bytes = &self.bytes;
@@ -1270,7 +1281,7 @@ impl ElementEdit {
             }
             None => {
                 let start = self.bytes.len();
-                self.bytes.extend_from_slice(name);
+                self.bytes.extend(name.iter().map(u8::to_ascii_lowercase));
                 self.attributes.push(EditedAttribute::New { name: (start, self.bytes.len()), value });
             }
         }

@@ -69,24 +69,25 @@ pub fn fast_path_supports(plan: &Plan) -> bool {
 
 /// A streaming page rewrite: feed chunks with [`PageRewriter::push`], collect
 /// what is ready after each, and call [`PageRewriter::finish`] at the end.
-pub struct PageRewriter {
-    inner: Inner,
+/// It borrows the plan (`'p`) rather than copying its text.
+pub struct PageRewriter<'p> {
+    inner: Inner<'p>,
 }
 
-enum Inner {
+enum Inner<'p> {
     LolHtml(Box<LolHtmlRewriter>),
-    Fast(Box<fast::Rewriter>),
+    Fast(Box<fast::Rewriter<'p>>),
 }
 
-impl PageRewriter {
+impl<'p> PageRewriter<'p> {
     /// `state_script`, when given, is inserted at the end of `<head>` (or of
     /// the document when there is no head). `charset` is the page's, when
     /// the response says; otherwise the page's `<meta>` may set it.
-    pub fn new(plan: &Plan, state_script: Option<String>, charset: Option<&str>) -> Result<PageRewriter, RewriteError> {
+    pub fn new(plan: &'p Plan, state_script: Option<String>, charset: Option<&str>) -> Result<PageRewriter<'p>, RewriteError> {
         PageRewriter::with_engine(plan, state_script, charset, Engine::Auto)
     }
 
-    pub fn with_engine(plan: &Plan, mut state_script: Option<String>, charset: Option<&str>, engine: Engine) -> Result<PageRewriter, RewriteError> {
+    pub fn with_engine(plan: &'p Plan, mut state_script: Option<String>, charset: Option<&str>, engine: Engine) -> Result<PageRewriter<'p>, RewriteError> {
         if engine != Engine::LolHtml {
             let encoding = charset.map(ascii_compatible_encoding).transpose()?;
             if let Some(rewriter) = fast::Rewriter::new(plan, &mut state_script, encoding) {
