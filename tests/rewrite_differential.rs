@@ -17,15 +17,15 @@ use tailor::rewrite::{Engine, PageRewriter};
 mod bench;
 use bench::s;
 
-/// The bench's changes the fast rewriter takes (all but its `:first-child`
-/// and `:first-of-type` ones, in the same order), then structural changes on
-/// common elements, nested in each other.
+/// The bench's changes (in the same order), then structural changes on
+/// common elements, nested in each other, and sibling positions.
 fn changes() -> Vec<(&'static str, Action<String>)> {
-    let mut changes: Vec<_> = bench::changes()
-        .into_iter()
-        .filter(|(selector, _)| !selector.contains(':'))
-        .collect();
+    let mut changes = bench::changes();
     changes.extend([
+        ("li:nth-child(odd)", Action::AddClass(vec![s("odd")])),
+        ("ul > li:nth-child(-n+2) a", Action::SetAttr(vec![(s("data-top"), s("1"))])),
+        ("div p:nth-of-type(2)", Action::Prepend(s("[2nd]"))),
+        ("*:first-of-type", Action::AddClass(vec![s("first")])),
         ("p", Action::Replace(s("<p>R</p>"))),
         ("div", Action::Remove),
         ("li", Action::Text(s("x"))),
@@ -85,12 +85,11 @@ fn corpus_pages_are_rewritten_as_lol_html_rewrites_them() {
         },
     ));
     plans.push((
-        "first18".into(),
+        "all".into(),
         Plan {
             redirect: None,
             changes: all
                 .iter()
-                .take(18)
                 .map(|(sel, a)| PlannedChange {
                     campaign: 0,
                     selector: s(sel),
@@ -210,7 +209,8 @@ fn generated_tag_soup_is_rewritten_as_lol_html_rewrites_it() {
     ];
     let sels = [
         "div", "p", "span", ".a", "#x", "div p", "div > p", "svg", "a", "script", "title", "head", "body", "li", "img", "*", "[href]",
-        "p.a", "font", "mi", "table td", "ul li", "input", "h1",
+        "p.a", "font", "mi", "table td", "ul li", "input", "h1", "li:first-child", "p:nth-child(2)", "div:first-of-type",
+        "p:nth-of-type(odd)", "div > p:nth-child(-n+2)", "*:first-child", "div:nth-child(2n) p",
     ];
     let mut seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(42);
     let mut rnd = |n: usize| {
@@ -323,10 +323,8 @@ fn an_ambiguity_passes_the_rest_through() {
 #[test]
 fn plans_outside_the_subset_use_lol_html() {
     for selector in [
-        "li:first-child",
         "a, b",
-        "li:nth-child(2)",
-        "p:first-of-type",
+        "li:nth-child(2n + 1)",
         "a[href=x i]",
         "p:not(.x)",
     ] {

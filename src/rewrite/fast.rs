@@ -125,6 +125,8 @@ struct Program<'p> {
     ancestor_compounds: Vec<AncestorCompound>,
     state_script: Option<Chunk>,
     adjust_charset: bool,
+    /// A selector uses `:nth-of-type`: count each parent's children by name.
+    counts_types: bool,
 }
 
 /// Compound `index` of `selector` (the parsed selectors are shared between
@@ -144,7 +146,7 @@ impl<'p> Program<'p> {
     fn compile(plan: &'p Plan) -> Option<Program<'p>> {
         let n = plan.changes.len();
         // Contents: at most one per change, and the state script.
-        let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true };
+        let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true, counts_types: false };
         for change in &plan.changes {
             let selector = selector::parse_cached(&change.selector)?;
             let mut ancestor_bits = Vec::new();
@@ -175,6 +177,7 @@ impl<'p> Program<'p> {
                 Action::Replace(markup) => Operation::Replace(program.content(markup, false)),
                 Action::Remove => Operation::Remove,
             };
+            program.counts_types |= selector.compounds.iter().any(|c| c.positions.iter().any(|p| p.of_type));
             program.changes.push(Change { selector, ancestor_bits, operation });
         }
         for (index, change) in program.changes.iter().enumerate().take(64) {
@@ -226,6 +229,8 @@ struct Tag {
 struct Frame {
     /// Lowercased name in `Rewriter::names`.
     name: (u32, u32),
+    /// Its element children so far (for `:nth-child`).
+    children: u32,
     ancestor_bits: u128,
     end_mutations: Option<Box<Mutations>>,
     /// Its end tag takes the state script (the first `<head>`).
@@ -262,6 +267,10 @@ pub(crate) struct Rewriter<'p> {
     lowercase_name: Vec<u8>,
     /// The changes to the current element (kept for its buffers).
     edit: ElementEdit,
+    /// Elements with no open parent so far (for `:nth-child`).
+    root_children: u32,
+    /// For `:nth-of-type`, when the plan asks.
+    typed_children: TypedChildCounters,
     bailed_out: Option<String>,
     applied: u32,
 }
@@ -297,6 +306,8 @@ impl<'p> Rewriter<'p> {
             attributes: Vec::with_capacity(16),
             lowercase_name: Vec::with_capacity(16),
             edit: ElementEdit::default(),
+            root_children: 0,
+            typed_children: TypedChildCounters::default(),
             bailed_out: None,
             applied: 0,
         })
@@ -856,7 +867,16 @@ impl<'p> Rewriter<'p> {
         let ns = self.current_namespace();
         let pushed = if ns == Namespace::Html { !is_void(&self.lowercase_name) } else { !tag.self_closing };
 
-        let facts = StartTagFacts { input, name: &self.lowercase_name, attributes: &self.attributes, html: ns == Namespace::Html };
+        // Its position among its siblings, as lol_html's selector VM counts
+        // before it matches (the elements of the stack above).
+        let siblings = match self.stack.last_mut() {
+            Some(parent) => &mut parent.children,
+            None => &mut self.root_children,
+        };
+        *siblings += 1;
+        let child_index = *siblings as i32;
+        let type_index = if self.program.counts_types { self.typed_children.add_child(&self.lowercase_name, self.stack.len()) } else { 0 };
+        let facts = StartTagFacts { input, name: &self.lowercase_name, attributes: &self.attributes, html: ns == Namespace::Html, child_index, type_index };
         let mut matched: u64 = 0;
         let mut candidates = self.program.candidates[(self.lowercase_name.first().copied().unwrap_or(0) & 31) as usize];
         while candidates != 0 {
@@ -947,7 +967,7 @@ impl<'p> Rewriter<'p> {
     fn push_frame(&mut self, ancestor_bits: u128, end_mutations: Option<Box<Mutations>>, takes_state_script: bool, removes_content: bool) {
         let start = self.names.len() as u32;
         self.names.extend_from_slice(&self.lowercase_name);
-        self.stack.push(Frame { name: (start, self.lowercase_name.len() as u32), ancestor_bits, end_mutations, takes_state_script, removes_content });
+        self.stack.push(Frame { name: (start, self.lowercase_name.len() as u32), children: 0, ancestor_bits, end_mutations, takes_state_script, removes_content });
     }
 
     fn end_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
@@ -962,6 +982,9 @@ impl<'p> Rewriter<'p> {
         // the head's then adds the state script.
         let mut mutations: Option<Mutations> = None;
         if let Some(index) = found {
+            if self.program.counts_types {
+                self.typed_children.pop_to(index);
+            }
             self.names.truncate(self.stack[index].name.0 as usize);
             for frame in self.stack.drain(index..).rev() {
                 if frame.removes_content {
@@ -1046,6 +1069,8 @@ struct StartTagFacts<'a> {
     name: &'a [u8],
     attributes: &'a [AttributeSpan],
     html: bool,
+    child_index: i32,
+    type_index: i32,
 }
 
 impl ElementFacts for StartTagFacts<'_> {
@@ -1060,6 +1085,66 @@ impl ElementFacts for StartTagFacts<'_> {
 
     fn is_html(&self) -> bool {
         self.html
+    }
+
+    fn child_index(&self) -> i32 {
+        self.child_index
+    }
+
+    fn type_index(&self) -> i32 {
+        self.type_index
+    }
+}
+
+/// lol_html's `TypedChildCounterMap`: for each tag name, how many children
+/// of that name the open element at each depth has had, kept only for the
+/// depths still open (a counter is dropped when its parent closes).
+#[derive(Default)]
+struct TypedChildCounters {
+    /// Per name: the counters of shallower open depths, and the deepest one.
+    by_name: std::collections::HashMap<Vec<u8>, (Vec<TypedCounter>, TypedCounter)>,
+}
+
+#[derive(Clone, Copy)]
+struct TypedCounter {
+    count: i32,
+    depth: usize,
+}
+
+impl TypedChildCounters {
+    /// Counts a child named `name` of the open element at `depth` (the
+    /// stack's length: 0 for the document); returns its position among
+    /// those, from 1.
+    fn add_child(&mut self, name: &[u8], depth: usize) -> i32 {
+        let first = TypedCounter { count: 1, depth };
+        match self.by_name.get_mut(name) {
+            None => {
+                self.by_name.insert(name.to_vec(), (Vec::new(), first));
+                1
+            }
+            Some((outer, current)) => {
+                if current.depth == depth {
+                    current.count += 1;
+                } else {
+                    outer.push(std::mem::replace(current, first));
+                }
+                current.count
+            }
+        }
+    }
+
+    /// Drops the counters of depths deeper than `depth` (the stack is
+    /// being cut to `depth` elements).
+    fn pop_to(&mut self, depth: usize) {
+        self.by_name.retain(|_, (outer, current)| {
+            while current.depth > depth {
+                match outer.pop() {
+                    Some(next) => *current = next,
+                    None => return false,
+                }
+            }
+            true
+        });
     }
 }
 

@@ -1,11 +1,12 @@
 //! The selectors the fast rewriter matches by itself, and how they match.
 //!
 //! Only a subset: type selectors and `*`, `#id`, `.class`, attribute tests,
-//! compounds of these, joined by descendant (` `) and child (`>`)
-//! combinators. That covers what marketers write (`#hero h1`, `.promo`,
-//! `a[href^="https://"]`); anything else (`:first-child`, `+`, selector
-//! lists, escapes, `i` flags) makes [`parse`] return `None` and the page goes
-//! through lol_html instead. Matching follows lol_html (through the
+//! `:first-child`, `:nth-child(an+b)`, `:first-of-type` and
+//! `:nth-of-type(an+b)`, compounds of these, joined by descendant (` `) and
+//! child (`>`) combinators. That covers what marketers write (`#hero h1`,
+//! `.promo`, `a[href^="https://"]`, `nav li:first-child a`); anything else
+//! (`:not()`, `+`, selector lists, escapes, `i` flags) makes [`parse`] return
+//! `None` and the page goes through lol_html instead. Matching follows lol_html (through the
 //! `selectors` crate) exactly: names compare ASCII-case-insensitively, ids
 //! and classes case-sensitively, attribute values raw (no character
 //! references decoded), case-insensitively only for the HTML attributes the
@@ -38,6 +39,33 @@ pub(super) struct Compound {
     pub ids: Vec<Vec<u8>>,
     pub classes: Vec<Vec<u8>>,
     pub attributes: Vec<AttributeTest>,
+    /// `:nth-child`/`:nth-of-type` tests (`:first-child` is `:nth-child(1)`).
+    pub positions: Vec<Position>,
+}
+
+/// `:nth-child(an+b)` or, `of_type`, `:nth-of-type(an+b)`: the element is
+/// the `a*n + b`-th (for some `n >= 0`) element child of its parent, or of
+/// its parent's children of its name, counting from 1 as lol_html counts
+/// (the elements of its stack, see `fast.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Position {
+    pub of_type: bool,
+    pub step: i32,
+    pub offset: i32,
+}
+
+impl Position {
+    /// lol_html's `NthChild::has_index`.
+    fn has_index(self, index: i32) -> bool {
+        let offsetted = index.wrapping_sub(self.offset);
+        if self.step == 0 {
+            offsetted == 0
+        } else if (offsetted < 0 && self.step > 0) || (offsetted > 0 && self.step < 0) {
+            false
+        } else {
+            offsetted.wrapping_rem(self.step) == 0
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,11 +213,44 @@ impl Parser<'_> {
                     self.i += 1;
                     compound.attributes.push(self.attribute()?);
                 }
+                Some(b':') => {
+                    self.i += 1;
+                    compound.positions.push(self.position()?);
+                }
                 _ => break,
             }
             any = true;
         }
         any.then_some(compound)
+    }
+
+    /// A pseudo-class after its `:`, of those lol_html supports that only
+    /// count siblings.
+    fn position(&mut self) -> Option<Position> {
+        let name = self.identifier()?.to_ascii_lowercase();
+        let (of_type, argument) = match name.as_slice() {
+            b"first-child" => return Some(Position { of_type: false, step: 0, offset: 1 }),
+            b"first-of-type" => return Some(Position { of_type: true, step: 0, offset: 1 }),
+            b"nth-child" => (false, true),
+            b"nth-of-type" => (true, true),
+            _ => (false, false),
+        };
+        if !argument || self.peek()? != b'(' {
+            return None;
+        }
+        self.i += 1;
+        self.skip_whitespace();
+        let start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'-') {
+            self.i += 1;
+        }
+        let (step, offset) = an_plus_b(&self.s[start..self.i])?;
+        self.skip_whitespace();
+        if self.peek()? != b')' {
+            return None;
+        }
+        self.i += 1;
+        Some(Position { of_type, step, offset })
     }
 
     fn attribute(&mut self) -> Option<AttributeTest> {
@@ -242,6 +303,44 @@ impl Parser<'_> {
     }
 }
 
+/// `an+b` as CSS writes it, in the forms without inner whitespace: `odd`,
+/// `even`, `b`, `an`, `an+b`, `an-b` (`a` may be empty, `+` or `-`). The
+/// rest of CSS's grammar (`2n + 1`) is left to lol_html.
+fn an_plus_b(text: &[u8]) -> Option<(i32, i32)> {
+    if text.eq_ignore_ascii_case(b"odd") {
+        return Some((2, 1));
+    }
+    if text.eq_ignore_ascii_case(b"even") {
+        return Some((2, 0));
+    }
+    let integer = |digits: &[u8], negative: bool| -> Option<i32> {
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let value = std::str::from_utf8(digits).ok()?.parse::<i32>().ok()?;
+        Some(if negative { -value } else { value })
+    };
+    let signed = |text: &[u8]| -> Option<i32> {
+        match text.split_first()? {
+            (b'+', rest) => integer(rest, false),
+            (b'-', rest) => integer(rest, true),
+            _ => integer(text, false),
+        }
+    };
+    let Some(n) = text.iter().position(|&c| c == b'n' || c == b'N') else { return Some((0, signed(text)?)) };
+    let step = match &text[..n] {
+        b"" | b"+" => 1,
+        b"-" => -1,
+        a => signed(a)?,
+    };
+    let offset = match &text[n + 1..] {
+        b"" => 0,
+        b @ [b'+' | b'-', ..] => signed(b)?,
+        _ => return None,
+    };
+    Some((step, offset))
+}
+
 /// What a compound needs to know of an element.
 pub(super) trait ElementFacts {
     /// The ASCII-lowercased tag name.
@@ -250,6 +349,10 @@ pub(super) trait ElementFacts {
     /// for an attribute without a value.
     fn attribute(&self, lowercase_name: &[u8]) -> Option<&[u8]>;
     fn is_html(&self) -> bool;
+    /// Its position among its parent's element children, from 1.
+    fn child_index(&self) -> i32;
+    /// Its position among its parent's element children of its name, from 1.
+    fn type_index(&self) -> i32;
 }
 
 impl Compound {
@@ -273,6 +376,7 @@ impl Compound {
             }
         }
         self.attributes.iter().all(|test| test.matches(element))
+            && self.positions.iter().all(|p| p.has_index(if p.of_type { element.type_index() } else { element.child_index() }))
     }
 }
 
@@ -307,12 +411,31 @@ mod tests {
         for ok in ["h1", "#hero h1", "div#spec-container > h1", "a[href^=\"https://twitter.com\"]", "*", "body *", "[data-x]", ".a.b", "ul  li>a", "form button[type=submit]", "x-widget", "-foo"] {
             assert!(parse(ok).is_some(), "{ok}");
         }
-        for no in ["", "a,b", "a + b", "a ~ b", "li:first-child", "p:first-of-type", "a[href=x i]", "#a\\:b", "a >", "> a", "[x=1]", "a[b", "ns|a", "1a", "--", "a::before", "[x='a\\'b']"] {
+        for no in ["", "a,b", "a + b", "a ~ b", "li:last-child", "p:not(.a)", "li:nth-child(2n + 1)", "li:nth-child(n of .a)", "li:nth-child()", "li:nth-child(2n+)", "li:nth-child(99999999999)", "a[href=x i]", "#a\\:b", "a >", "> a", "[x=1]", "a[b", "ns|a", "1a", "--", "a::before", "[x='a\\'b']"] {
             assert!(parse(no).is_none(), "{no}");
         }
         let s = parse("div#spec-container > H1.x[lang|=en]").unwrap();
         assert_eq!(s.combinators, vec![Combinator::Child]);
         assert_eq!(s.compounds[1].name.as_deref(), Some(&b"h1"[..]));
         assert!(s.compounds[1].attributes[0].html_case_insensitive);
+        for (source, of_type, step, offset) in [
+            ("li:first-child", false, 0, 1),
+            ("p:FIRST-OF-TYPE", true, 0, 1),
+            ("li:nth-child(odd)", false, 2, 1),
+            ("li:nth-child( EVEN )", false, 2, 0),
+            ("li:nth-child(3)", false, 0, 3),
+            ("li:nth-child(+3)", false, 0, 3),
+            ("li:nth-child(-n+3)", false, -1, 3),
+            ("li:nth-of-type(2n-1)", true, 2, -1),
+            ("li:nth-child(n)", false, 1, 0),
+            ("li:nth-child(-2N)", false, -2, 0),
+        ] {
+            let s = parse(source).unwrap_or_else(|| panic!("{source}"));
+            assert_eq!(s.compounds[0].positions, vec![Position { of_type, step, offset }], "{source}");
+        }
+        let odd = Position { of_type: false, step: 2, offset: 1 };
+        assert_eq!((1..=6).map(|i| odd.has_index(i)).collect::<Vec<_>>(), [true, false, true, false, true, false]);
+        let first_three = Position { of_type: false, step: -1, offset: 3 };
+        assert_eq!((1..=5).map(|i| first_three.has_index(i)).collect::<Vec<_>>(), [true, true, true, false, false]);
     }
 }
