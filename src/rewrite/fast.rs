@@ -125,8 +125,21 @@ struct Program<'p> {
     ancestor_compounds: Vec<AncestorCompound>,
     state_script: Option<Chunk>,
     adjust_charset: bool,
-    /// A selector uses `:nth-of-type`: count each parent's children by name.
-    counts_types: bool,
+    /// [`Program::candidates`] for [`Program::ancestor_compounds`].
+    ancestor_candidates: [u128; 32],
+    /// Whose children to count by name, for `:nth-of-type`.
+    counted_types: CountedTypes,
+}
+
+/// Which elements `:nth-of-type` needs counted among their siblings of the
+/// same name. lol_html counts every element once a selector asks; counting
+/// only the names the selectors test gives them the same positions.
+enum CountedTypes {
+    None,
+    /// Only elements of these (lowercased) names.
+    Names(Vec<Vec<u8>>),
+    /// A compound without a type selector (`.a:first-of-type`) asks.
+    All,
 }
 
 /// Compound `index` of `selector` (the parsed selectors are shared between
@@ -146,7 +159,7 @@ impl<'p> Program<'p> {
     fn compile(plan: &'p Plan) -> Option<Program<'p>> {
         let n = plan.changes.len();
         // Contents: at most one per change, and the state script.
-        let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true, counts_types: false };
+        let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true, ancestor_candidates: [0; 32], counted_types: CountedTypes::None };
         for change in &plan.changes {
             let selector = selector::parse_cached(&change.selector)?;
             let mut ancestor_bits = Vec::new();
@@ -177,7 +190,18 @@ impl<'p> Program<'p> {
                 Action::Replace(markup) => Operation::Replace(program.content(markup, false)),
                 Action::Remove => Operation::Remove,
             };
-            program.counts_types |= selector.compounds.iter().any(|c| c.positions.iter().any(|p| p.of_type));
+            for compound in selector.compounds.iter().filter(|c| c.positions.iter().any(|p| p.of_type)) {
+                program.counted_types = match (std::mem::replace(&mut program.counted_types, CountedTypes::None), &compound.name) {
+                    (CountedTypes::All, _) | (_, None) => CountedTypes::All,
+                    (CountedTypes::None, Some(name)) => CountedTypes::Names(vec![name.clone()]),
+                    (CountedTypes::Names(mut names), Some(name)) => {
+                        if !names.contains(name) {
+                            names.push(name.clone());
+                        }
+                        CountedTypes::Names(names)
+                    }
+                };
+            }
             program.changes.push(Change { selector, ancestor_bits, operation });
         }
         for (index, change) in program.changes.iter().enumerate().take(64) {
@@ -185,6 +209,12 @@ impl<'p> Program<'p> {
             match last.and_then(|c| c.name.as_ref()).and_then(|n| n.first()) {
                 Some(&first) => program.candidates[(first & 31) as usize] |= 1 << index,
                 None => program.candidates.iter_mut().for_each(|m| *m |= 1 << index),
+            }
+        }
+        for (bit, ancestor) in program.ancestor_compounds.iter().enumerate() {
+            match ancestor.compound().name.as_ref().and_then(|n| n.first()) {
+                Some(&first) => program.ancestor_candidates[(first & 31) as usize] |= 1 << bit,
+                None => program.ancestor_candidates.iter_mut().for_each(|m| *m |= 1 << bit),
             }
         }
         Some(program)
@@ -875,10 +905,16 @@ impl<'p> Rewriter<'p> {
         };
         *siblings += 1;
         let child_index = *siblings as i32;
-        let type_index = if self.program.counts_types { self.typed_children.add_child(&self.lowercase_name, self.stack.len()) } else { 0 };
+        let counted = match &self.program.counted_types {
+            CountedTypes::None => false,
+            CountedTypes::Names(names) => names.iter().any(|n| *n == self.lowercase_name),
+            CountedTypes::All => true,
+        };
+        let type_index = if counted { self.typed_children.add_child(&self.lowercase_name, self.stack.len()) } else { 0 };
         let facts = StartTagFacts { input, name: &self.lowercase_name, attributes: &self.attributes, html: ns == Namespace::Html, child_index, type_index };
         let mut matched: u64 = 0;
-        let mut candidates = self.program.candidates[(self.lowercase_name.first().copied().unwrap_or(0) & 31) as usize];
+        let first_byte_class = (self.lowercase_name.first().copied().unwrap_or(0) & 31) as usize;
+        let mut candidates = self.program.candidates[first_byte_class];
         while candidates != 0 {
             let index = candidates.trailing_zeros() as usize;
             candidates &= candidates - 1;
@@ -895,7 +931,16 @@ impl<'p> Rewriter<'p> {
         let is_meta = self.lowercase_name == b"meta";
         let is_first_head = self.lowercase_name == b"head" && !self.head_seen;
         let ancestor_bits = if pushed {
-            self.program.ancestor_compounds.iter().enumerate().fold(0u128, |bits, (bit, c)| if c.compound().matches(&facts) { bits | (1 << bit) } else { bits })
+            let mut candidates = self.program.ancestor_candidates[first_byte_class];
+            let mut bits = 0u128;
+            while candidates != 0 {
+                let bit = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if self.program.ancestor_compounds[bit].compound().matches(&facts) {
+                    bits |= 1 << bit;
+                }
+            }
+            bits
         } else {
             0
         };
@@ -982,7 +1027,7 @@ impl<'p> Rewriter<'p> {
         // the head's then adds the state script.
         let mut mutations: Option<Mutations> = None;
         if let Some(index) = found {
-            if self.program.counts_types {
+            if !matches!(self.program.counted_types, CountedTypes::None) {
                 self.typed_children.pop_to(index);
             }
             self.names.truncate(self.stack[index].name.0 as usize);
