@@ -125,8 +125,9 @@ struct Program<'p> {
     ancestor_compounds: Vec<AncestorCompound>,
     state_script: Option<Chunk>,
     adjust_charset: bool,
-    /// [`Program::candidates`] for [`Program::ancestor_compounds`].
-    ancestor_candidates: [u128; 32],
+    /// [`Program::candidates`] for [`Program::ancestor_compounds`]; empty
+    /// when there are none (most plans: it keeps the rewriter small to set up).
+    ancestor_candidates: Vec<u128>,
     /// Whose children to count by name, for `:nth-of-type`.
     counted_types: CountedTypes,
 }
@@ -159,7 +160,7 @@ impl<'p> Program<'p> {
     fn compile(plan: &'p Plan) -> Option<Program<'p>> {
         let n = plan.changes.len();
         // Contents: at most one per change, and the state script.
-        let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true, ancestor_candidates: [0; 32], counted_types: CountedTypes::None };
+        let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true, ancestor_candidates: Vec::new(), counted_types: CountedTypes::None };
         for change in &plan.changes {
             let selector = selector::parse_cached(&change.selector)?;
             let mut ancestor_bits = Vec::new();
@@ -210,6 +211,9 @@ impl<'p> Program<'p> {
                 Some(&first) => program.candidates[(first & 31) as usize] |= 1 << index,
                 None => program.candidates.iter_mut().for_each(|m| *m |= 1 << index),
             }
+        }
+        if !program.ancestor_compounds.is_empty() {
+            program.ancestor_candidates = vec![0; 32];
         }
         for (bit, ancestor) in program.ancestor_compounds.iter().enumerate() {
             match ancestor.compound().name.as_ref().and_then(|n| n.first()) {
@@ -931,7 +935,7 @@ impl<'p> Rewriter<'p> {
         let is_meta = self.lowercase_name == b"meta";
         let is_first_head = self.lowercase_name == b"head" && !self.head_seen;
         let ancestor_bits = if pushed {
-            let mut candidates = self.program.ancestor_candidates[first_byte_class];
+            let mut candidates = self.program.ancestor_candidates.get(first_byte_class).copied().unwrap_or(0);
             let mut bits = 0u128;
             while candidates != 0 {
                 let bit = candidates.trailing_zeros() as usize;
@@ -1143,11 +1147,13 @@ impl ElementFacts for StartTagFacts<'_> {
 
 /// lol_html's `TypedChildCounterMap`: for each tag name, how many children
 /// of that name the open element at each depth has had, kept only for the
-/// depths still open (a counter is dropped when its parent closes).
+/// depths still open (a counter is dropped when its parent closes). A list,
+/// not a map: usually only the one or two names the selectors test are
+/// counted (see [`CountedTypes`]).
 #[derive(Default)]
 struct TypedChildCounters {
     /// Per name: the counters of shallower open depths, and the deepest one.
-    by_name: std::collections::HashMap<Vec<u8>, (Vec<TypedCounter>, TypedCounter)>,
+    by_name: Vec<(Vec<u8>, Vec<TypedCounter>, TypedCounter)>,
 }
 
 #[derive(Clone, Copy)]
@@ -1162,12 +1168,12 @@ impl TypedChildCounters {
     /// those, from 1.
     fn add_child(&mut self, name: &[u8], depth: usize) -> i32 {
         let first = TypedCounter { count: 1, depth };
-        match self.by_name.get_mut(name) {
+        match self.by_name.iter_mut().find(|(n, ..)| n == name) {
             None => {
-                self.by_name.insert(name.to_vec(), (Vec::new(), first));
+                self.by_name.push((name.to_vec(), Vec::new(), first));
                 1
             }
-            Some((outer, current)) => {
+            Some((_, outer, current)) => {
                 if current.depth == depth {
                     current.count += 1;
                 } else {
@@ -1181,7 +1187,7 @@ impl TypedChildCounters {
     /// Drops the counters of depths deeper than `depth` (the stack is
     /// being cut to `depth` elements).
     fn pop_to(&mut self, depth: usize) {
-        self.by_name.retain(|_, (outer, current)| {
+        self.by_name.retain_mut(|(_, outer, current)| {
             while current.depth > depth {
                 match outer.pop() {
                     Some(next) => *current = next,
