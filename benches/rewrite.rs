@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use tailor::plan::{Plan, PlannedChange};
 use tailor::rewrite::PageRewriter;
 
-// The changes the plans take, shared with tests/rewrite_differential.rs.
+// The changes the plans take, shared with the differential tests (tests/support/rewrite.rs).
 #[path = "support/changes.rs"]
 mod changes;
 use changes::{changes, s};

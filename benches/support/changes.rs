@@ -1,5 +1,5 @@
 //! The changes of the rewrite benchmark (benches/rewrite.rs), also the
-//! plans of the fast rewriter's differential test (tests/rewrite_differential.rs).
+//! plans of the fast rewriter's differential tests (through tests/support/rewrite.rs).
 
 use tailor::model::Action;
 

@@ -8,14 +8,21 @@
 //! a bit per ancestor compound, and copy everything else through untouched.
 //!
 //! What: the output is byte for byte what [`super::PageRewriter`]'s lol_html
-//! path produces (tests/rewrite_fast.rs checks it on the corpus and on
-//! generated tag soup). So this module mirrors lol_html 3's model, quirks
-//! included: its tokenizer states (the HTML standard's, simplified), its
-//! simulation of the tree builder (namespaces, raw text elements, the
-//! ambiguity that makes it give up), its stack of open elements (void
-//! elements are not pushed; an end tag pops up to the nearest element of its
-//! name), how it serializes a changed start tag, and when it suppresses
-//! removed content.
+//! path produces (tests/rewrite_differential.rs and tests/rewrite_fast.rs
+//! check it on the corpus and on generated tag soup). So this module mirrors
+//! lol_html 3's model, quirks included: its tokenizer states (the HTML
+//! standard's, simplified), its simulation of the tree builder (namespaces,
+//! raw text elements, the ambiguity that makes it give up), its stack of
+//! open elements (void elements are not pushed; an end tag pops up to the
+//! nearest element of its name), how it serializes a changed start tag, and
+//! when it suppresses removed content; also where lol_html's tokenizer
+//! depends on whether its tag scanner hands a tag to its lexer, which the
+//! plan's selectors decide (after `<style a=>`).
+//!
+//! Where lol_html gives up (an ambiguity), it loses the rest of the chunk;
+//! the fast rewriter passes the rest of the page through as it came, and
+//! does the same where lol_html would misread the page (a tag it lexes right
+//! after an unlexed `<style a=>`). Its reason then says from which byte.
 
 use super::selector::{self, Combinator, ElementFacts, Selector};
 use crate::model::Action;
@@ -257,6 +264,10 @@ struct Tag {
     self_closing: bool,
     /// Index just after the closing `>`.
     end: usize,
+    /// The tag ends in an attribute with an empty unquoted value (`<x a=>`,
+    /// `<x a= >`): there lol_html's tokenizer goes to the data state rather
+    /// than to the text state the tag may switch to (see [`Rewriter::unlexed_text_switch`]).
+    ends_in_empty_unquoted_value: bool,
 }
 
 /// An open element.
@@ -307,6 +318,22 @@ pub(crate) struct Rewriter<'p> {
     typed_children: TypedChildCounters,
     bailed_out: Option<String>,
     applied: u32,
+    /// The page offset of `pending`'s first byte (all before it is consumed),
+    /// to say in a bail-out reason where the page was passed through from.
+    consumed: u64,
+    /// Set after a start tag that switches the tokenizer to text (`<style>`,
+    /// `<script>`, `<textarea>`, `<plaintext>`...) but ends in `a=>`, when
+    /// lol_html only scanned it (no selector needed it): lol_html's tag
+    /// scanner then reads on in the data state (`before_attribute_value_state`
+    /// goes to `data_state` on `>`), remembering this text mode, until the
+    /// next tag. Had lol_html lexed that tag, it would have handed the text
+    /// mode back to the scanner with the switch (`continue_from_bookmark`),
+    /// and the fast rewriter follows the switch as usual then. The mode kept
+    /// matters if lol_html must lex the next tag: its lexer restarts at that
+    /// tag in this text mode and misreads it, so the fast rewriter gives up
+    /// there (see [`UNLEXED_TEXT_SWITCH`]). `raw_end_name` still holds the
+    /// switching tag's name meanwhile.
+    unlexed_text_switch: Option<TextMode>,
 }
 
 impl<'p> Rewriter<'p> {
@@ -344,6 +371,8 @@ impl<'p> Rewriter<'p> {
             typed_children: TypedChildCounters::default(),
             bailed_out: None,
             applied: 0,
+            consumed: 0,
+            unlexed_text_switch: None,
         })
     }
 
@@ -363,16 +392,18 @@ impl<'p> Rewriter<'p> {
             self.out.extend_from_slice(chunk);
         } else if self.pending.is_empty() {
             let consumed = self.run(chunk, false);
+            self.consumed += consumed as u64;
             self.pending.extend_from_slice(&chunk[consumed..]);
         } else {
             let mut input = std::mem::take(&mut self.pending);
             input.extend_from_slice(chunk);
             let consumed = self.run(&input, false);
+            self.consumed += consumed as u64;
             input.drain(..consumed);
             self.pending = input;
         }
         if self.pending.len() > MAX_BUFFERED && self.bailed_out.is_none() {
-            self.bailed_out = Some(format!("a construct longer than {MAX_BUFFERED} bytes"));
+            self.bailed_out = Some(passed_through_from(format!("a construct longer than {MAX_BUFFERED} bytes"), self.consumed));
             let rest = std::mem::take(&mut self.pending);
             self.out.extend_from_slice(&rest);
         }
@@ -672,7 +703,13 @@ impl<'p> Rewriter<'p> {
     /// Lexes the tag at `lt` and handles it.
     fn tag(&mut self, input: &[u8], lt: usize, end_tag: bool, last: bool, copied: &mut usize) -> Step {
         let Some(tag) = self.lex_tag(input, lt, end_tag) else {
-            return if last { Step::At(input.len()) } else { Step::NeedMore(lt) };
+            if !last {
+                return Step::NeedMore(lt);
+            }
+            if !end_tag {
+                self.bail_out_if_cut_off_tag_is_ambiguous(input, lt, copied);
+            }
+            return Step::At(input.len());
         };
         self.lowercase_name.clear();
         self.lowercase_name.extend(input[tag.name.0..tag.name.1].iter().map(u8::to_ascii_lowercase));
@@ -704,11 +741,11 @@ impl<'p> Rewriter<'p> {
                     // The self-closing start tag state.
                     if *input.get(i + 1)? == b'>' {
                         self_closing = true;
-                        return Some(Tag { name, self_closing, end: i + 2 });
+                        return Some(Tag { name, self_closing, end: i + 2, ends_in_empty_unquoted_value: false });
                     }
                     i += 1;
                 }
-                b'>' => return Some(Tag { name, self_closing, end: i + 1 }),
+                b'>' => return Some(Tag { name, self_closing, end: i + 1, ends_in_empty_unquoted_value: false }),
                 _ => {
                     let attribute_start = i;
                     i += 1;
@@ -740,12 +777,8 @@ impl<'p> Rewriter<'p> {
                             i = close + 1;
                         }
                         b'>' => {
-                            // `<x a=>`: lol_html's lexer then goes to the data
-                            // state, but whether it reads the next tag as
-                            // markup depends on whether it lexes that tag; not
-                            // mirrored (rare; see issue #5).
                             self.attributes.push(AttributeSpan { name: attribute_name, value: None, raw: attribute_name });
-                            return Some(Tag { name, self_closing, end: i + 1 });
+                            return Some(Tag { name, self_closing, end: i + 1, ends_in_empty_unquoted_value: true });
                         }
                         _ => {
                             let value_start = i;
@@ -774,9 +807,29 @@ impl<'p> Rewriter<'p> {
         }
     }
 
-    /// The ambiguity guard and the tree builder's feedback for a start tag.
-    /// `Err` when lol_html would give up.
-    fn start_tag_feedback(&mut self, input: &[u8], tag: &Tag) -> Result<(), ()> {
+    /// A start tag cut off by the end of the page, when its name is complete
+    /// (followed by whitespace or `/`): lol_html's tag scanner consults its
+    /// ambiguity guard as soon as a start tag's name ends
+    /// (`finish_tag_name` in `tag_name_state`), so it may give up on a tag
+    /// that never completes (`<select><style `). Then it writes nothing of
+    /// the rest of the chunk; the fast rewriter gives up there too and
+    /// passes the rest through, as for any ambiguity.
+    #[cold]
+    fn bail_out_if_cut_off_tag_is_ambiguous(&mut self, input: &[u8], lt: usize, copied: &mut usize) {
+        let name_start = lt + 1;
+        let Some(name_length) = input.get(name_start..).and_then(|rest| rest.iter().position(|&c| is(c, ENDS_TAG_NAME))) else { return };
+        self.lowercase_name.clear();
+        self.lowercase_name.extend(input[name_start..name_start + name_length].iter().map(u8::to_ascii_lowercase));
+        if self.track_ambiguity().is_err() {
+            self.bail_out_on_ambiguity(input, copied, lt);
+        }
+    }
+
+    /// lol_html's ambiguity guard for the start tag `lowercase_name`:
+    /// `Err` where a text-switching tag makes it unclear whether what
+    /// follows is markup, and lol_html gives up.
+    #[inline]
+    fn track_ambiguity(&mut self) -> Result<(), ()> {
         let name = self.lowercase_name.as_slice();
         match self.ambiguity {
             Ambiguity::Default => {
@@ -808,6 +861,14 @@ impl<'p> Rewriter<'p> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The ambiguity guard and the tree builder's feedback for a start tag.
+    /// `Err` when lol_html would give up.
+    fn start_tag_feedback(&mut self, input: &[u8], tag: &Tag) -> Result<(), ()> {
+        self.track_ambiguity()?;
+        let name = self.lowercase_name.as_slice();
         let ns = self.current_namespace();
         if name == b"svg" {
             self.enter_namespace(Namespace::Svg);
@@ -887,15 +948,65 @@ impl<'p> Rewriter<'p> {
         self.copy(input, copied, from);
         self.out.extend_from_slice(&input[from..]);
         *copied = input.len();
-        self.bailed_out = Some(reason);
+        self.bailed_out = Some(passed_through_from(reason, self.consumed + from as u64));
+    }
+
+    /// Gives up at the start tag `lowercase_name` at `lt`, as lol_html's ambiguity guard does.
+    #[cold]
+    fn bail_out_on_ambiguity(&mut self, input: &[u8], copied: &mut usize, lt: usize) {
+        let name = String::from_utf8_lossy(&self.lowercase_name).into_owned();
+        let reason = format!("The parser has encountered a text content tag (`<{name}>`) in the context where it is ambiguous whether this tag should be ignored or not");
+        self.bail_out(input, copied, lt, reason);
+    }
+
+    /// Whether lol_html lexes this start tag rather than only scanning it.
+    /// Its tag scanner hands a tag to the lexer when the selector VM asks
+    /// for it: when a selector matches the element (the plan's, lol_html's
+    /// own `meta` one for the charset, tailor's `head` one for the state
+    /// script), when one needs its attributes to tell (a compound with an
+    /// id, class or attribute test whose tag name fits, at its place in the
+    /// selector), and for every element outside the HTML namespace (the VM
+    /// needs its self-closing flag). Without selectors there is no VM.
+    #[cold]
+    #[inline(never)]
+    fn lol_html_lexes_start_tag(&self, element: &StartTagFacts<'_>, plan_matches: bool) -> bool {
+        let program = &self.program;
+        let has_selector_vm = !program.changes.is_empty() || program.state_script.is_some() || program.adjust_charset;
+        has_selector_vm
+            && (!element.html
+                || plan_matches
+                || (element.name == b"meta" && program.adjust_charset)
+                || (element.name == b"head" && program.state_script.is_some())
+                || program.changes.iter().any(|change| needs_attributes(change, element, &self.stack)))
+    }
+
+    /// Whether lol_html lexes this end tag (`lowercase_name`, closing
+    /// `stack[closes..]`) rather than only scanning it: when an element it
+    /// closes has an end-tag handler (end-tag mutations, the state script),
+    /// when it ends removed content, and where the tree builder simulation
+    /// must see the whole tag (a name lol_html cannot hash, possibly
+    /// `</annotation-xml>`, in HTML content inside MathML). Call it before
+    /// [`Rewriter::end_tag_feedback`].
+    #[cold]
+    #[inline(never)]
+    fn lol_html_lexes_end_tag(&self, closes: Option<usize>) -> bool {
+        let name = self.lowercase_name.as_slice();
+        let ns_depth = self.ns_stack.len();
+        let integration_point_check = self.current_namespace() == Namespace::Html
+            && ns_depth >= 2
+            && self.ns_stack[ns_depth - 2] == Namespace::MathMl
+            && !matches!(name, b"mi" | b"mo" | b"mn" | b"ms" | b"mtext")
+            && !lol_html_hashes_name(name);
+        let Some(closes) = closes else { return integration_point_check };
+        let closed = &self.stack[closes..];
+        let ends_removed_content = self.removing > 0 && closed.iter().filter(|f| f.removes_content).count() as u32 == self.removing;
+        integration_point_check || ends_removed_content || closed.iter().any(|f| f.end_mutations.is_some() || f.takes_state_script)
     }
 
     fn start_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
         self.text = TextMode::Data;
         if self.start_tag_feedback(input, tag).is_err() {
-            let name = String::from_utf8_lossy(&self.lowercase_name).into_owned();
-            let reason = format!("The parser has encountered a text content tag (`<{name}>`) in the context where it is ambiguous whether this tag should be ignored or not");
-            self.bail_out(input, copied, lt, reason);
+            self.bail_out_on_ambiguity(input, copied, lt);
             return;
         }
         let ns = self.current_namespace();
@@ -930,6 +1041,23 @@ impl<'p> Rewriter<'p> {
         for (index, change) in self.program.changes.iter().enumerate().skip(64) {
             if matches_here(change, &facts, &self.stack) {
                 overflow.push(index);
+            }
+        }
+        // Rare: only around `<style a=>`.
+        let switches_text_after_empty_value = tag.ends_in_empty_unquoted_value && self.text != TextMode::Data;
+        if self.unlexed_text_switch.is_some() || switches_text_after_empty_value {
+            let after_unlexed_switch = self.unlexed_text_switch.take().is_some();
+            let lexed = self.lol_html_lexes_start_tag(&facts, matched != 0 || !overflow.is_empty());
+            if after_unlexed_switch && lexed {
+                // lol_html's lexer would restart at this tag in the text
+                // mode of the tag before, read it as text and run the
+                // element's handlers on some later tag.
+                self.bail_out(input, copied, lt, UNLEXED_TEXT_SWITCH.to_string());
+                return;
+            }
+            if switches_text_after_empty_value && !lexed {
+                self.unlexed_text_switch = Some(self.text);
+                self.text = TextMode::Data;
             }
         }
         let is_meta = self.lowercase_name == b"meta";
@@ -1021,11 +1149,21 @@ impl<'p> Rewriter<'p> {
 
     fn end_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
         self.text = TextMode::Data;
-        self.end_tag_feedback();
-        let was_removing = self.removing > 0;
         let name = self.lowercase_name.as_slice();
         let names = &self.names;
         let found = self.stack.iter().rposition(|f| &names[f.name.0 as usize..(f.name.0 + f.name.1) as usize] == name);
+        if let Some(text) = self.unlexed_text_switch {
+            self.unlexed_text_switch = None;
+            // lol_html's lexer, restarting here in the switched-to text mode,
+            // still reads the end tag of the switching element as a tag.
+            let ends_switched_text = text != TextMode::PlainText && self.lowercase_name == self.raw_end_name;
+            if !ends_switched_text && self.lol_html_lexes_end_tag(found) {
+                self.bail_out(input, copied, lt, UNLEXED_TEXT_SWITCH.to_string());
+                return;
+            }
+        }
+        self.end_tag_feedback();
+        let was_removing = self.removing > 0;
         // The end-tag handlers of the elements it closes run innermost
         // first: each sets the tag's mutations (so the outermost one's win),
         // the head's then adds the state script.
@@ -1110,6 +1248,46 @@ fn write_str(out: &mut Vec<u8>, text: &str, escape: bool, encoding: &'static Enc
         rest = &rest[i + 1..];
     }
     write(rest);
+}
+
+/// Why the fast rewriter gives up after `<style a=>` (see [`Rewriter::unlexed_text_switch`]).
+const UNLEXED_TEXT_SWITCH: &str = "a tag that lol_html lexes follows a text-switching start tag that ends in an empty unquoted attribute value (`<style a=>`) and that it only scanned: lol_html's lexer would read that tag in the wrong text mode";
+
+/// A bail-out reason with where the page was passed through from, for the log.
+fn passed_through_from(reason: String, offset: u64) -> String {
+    format!("{reason} (the page is passed through as it came from byte {offset})")
+}
+
+/// Whether the selector VM needs the attributes of this element for some
+/// compound of the change: one with an id, class or attribute test whose
+/// tag name fits (or that has none), first in the selector or joined to
+/// compounds that match its open ancestors.
+fn needs_attributes(change: &Change, element: &StartTagFacts<'_>, stack: &[Frame]) -> bool {
+    change.selector.compounds.iter().enumerate().any(|(k, compound)| {
+        compound.tests_attributes()
+            && compound.name.as_deref().is_none_or(|name| name == element.name)
+            && (k == 0 || ancestors_match(change, k - 1, stack))
+    })
+}
+
+/// Whether lol_html's `LocalNameHash` represents this (lowercased) tag
+/// name: letters and the digits 1 to 6, as many as fit 64 bits at 5 bits
+/// each. Others it compares as bytes, and its tree builder simulation
+/// asks for the whole tag to check them.
+fn lol_html_hashes_name(name: &[u8]) -> bool {
+    let mut hash: u64 = 0;
+    for &c in name {
+        if hash >> (64 - 5) != 0 {
+            return false;
+        }
+        let code = match c {
+            b'a'..=b'z' => u64::from(c & 0x1f) + 5,
+            b'1'..=b'6' => u64::from(c & 0x0f) - 1,
+            _ => return false,
+        };
+        hash = (hash << 5) | code;
+    }
+    true
 }
 
 /// A start tag's facts for selector matching.
@@ -1579,4 +1757,82 @@ fn causes_foreign_content_exit(name: &[u8]) -> bool {
             | b"meta" | b"nobr" | b"ol" | b"p" | b"pre" | b"ruby" | b"s" | b"small" | b"span" | b"strong" | b"strike" | b"sub"
             | b"sup" | b"table" | b"tt" | b"u" | b"ul" | b"var"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Engine, PageRewriter};
+    use super::lol_html_hashes_name;
+    use crate::model::Action;
+    use crate::plan::{Plan, PlannedChange};
+
+    fn plan(changes: &[(&str, Action<String>)]) -> Plan {
+        let changes = changes.iter().map(|(selector, action)| PlannedChange { campaign: 0, selector: selector.to_string(), action: action.clone() });
+        Plan { redirect: None, changes: changes.collect() }
+    }
+
+    /// The page rewritten whole, and why the rewriter gave up, if it did.
+    fn rewrite(page: &str, plan: &Plan, engine: Engine) -> (String, Option<String>) {
+        let Ok(mut rewriter) = PageRewriter::with_engine(plan, None, None, engine) else { panic!("the engine takes the plan") };
+        let mut out = rewriter.push(page.as_bytes());
+        let (rest, reason) = rewriter.finish();
+        out.extend(rest);
+        (String::from_utf8_lossy(&out).into_owned(), reason)
+    }
+
+    #[test]
+    fn an_unlexed_text_switch_ending_in_a_bare_equals_sign_reads_on_as_markup() {
+        // No selector needs `<title a=>`: lol_html only scans it and reads
+        // on in the data state, so `<b>` is an element, not title text.
+        let page = "<title a=><i></i><b>x</b></title>";
+        let change = plan(&[("b", Action::Text("B".to_string()))]);
+        let fast = rewrite(page, &change, Engine::Fast);
+        assert_eq!(fast, (String::from("<title a=><i></i><b>B</b></title>"), None));
+        assert_eq!(fast, rewrite(page, &change, Engine::LolHtml));
+    }
+
+    #[test]
+    fn a_lexed_text_switch_ending_in_a_bare_equals_sign_switches() {
+        // A selector needs the `<title>`'s attributes: lol_html lexes it and
+        // the title's text follows, where `<b>` is text.
+        let page = "<title a=><b>x</b></title><b>y</b>";
+        let change = plan(&[("title[lang]", Action::Remove), ("b", Action::Text("B".to_string()))]);
+        let fast = rewrite(page, &change, Engine::Fast);
+        assert_eq!(fast, (String::from("<title a=><b>x</b></title><b>B</b>"), None));
+        assert_eq!(fast, rewrite(page, &change, Engine::LolHtml));
+    }
+
+    #[test]
+    fn a_lexed_tag_after_an_unlexed_text_switch_passes_the_rest_through() {
+        // lol_html would lex `<b>` in the title's text mode: the fast
+        // rewriter gives up there instead of following it.
+        let page = "<p>a</p><title a=><b>x</b><p>b</p>";
+        let change = plan(&[("b", Action::Remove), ("p", Action::Remove)]);
+        let (out, reason) = rewrite(page, &change, Engine::Fast);
+        assert_eq!(out, "<title a=><b>x</b><p>b</p>");
+        assert!(reason.is_some_and(|r| r.contains("`<style a=>`") && r.ends_with("from byte 18)")));
+    }
+
+    #[test]
+    fn an_ambiguous_start_tag_cut_off_by_the_end_passes_through() {
+        // lol_html gives up once the name `style` ends, and loses the rest.
+        let page = "<p>a</p><select><style ";
+        let change = plan(&[("p", Action::Remove)]);
+        let (out, reason) = rewrite(page, &change, Engine::Fast);
+        assert_eq!(out, "<select><style ");
+        assert!(reason.is_some_and(|r| r.contains("`<style>`") && r.ends_with("from byte 16)")));
+        assert!(rewrite(page, &change, Engine::LolHtml).1.is_some(), "lol_html gives up too");
+        // Without the space the name may go on: lol_html does not give up.
+        assert_eq!(rewrite("<select><style", &change, Engine::Fast), (String::from("<select><style"), None));
+    }
+
+    #[test]
+    fn tag_names_hash_as_lol_html_hashes_them() {
+        for hashed in ["a", "h1", "h6", "blockquote", "foreignobject", "abcdefghijklm"] {
+            assert!(lol_html_hashes_name(hashed.as_bytes()), "{hashed}");
+        }
+        for not in ["annotation-xml", "h7", "x_y", "é", "klmnopqrstuvw", "abcdefghijklmn"] {
+            assert!(!lol_html_hashes_name(not.as_bytes()), "{not}");
+        }
+    }
 }

@@ -4,7 +4,8 @@
 //! for plans whose selectors are all simple (ids, classes, attributes, tag
 //! names, descendant and child combinators: nearly every plan), and lol_html
 //! for the rest. The fast one mirrors lol_html byte for byte
-//! (tests/rewrite_fast.rs) at about twice its speed with handlers.
+//! (tests/rewrite_differential.rs, tests/rewrite_fast.rs) at about twice its
+//! speed with handlers.
 //!
 //! Both stream: memory stays bounded whatever the page size. Neither fails a
 //! page: when the parser gives up (a parsing ambiguity, the memory limit),

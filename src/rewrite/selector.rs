@@ -356,6 +356,11 @@ pub(super) trait ElementFacts {
 }
 
 impl Compound {
+    /// Whether it tests ids, classes or attributes, not only the tag name.
+    pub fn tests_attributes(&self) -> bool {
+        !self.ids.is_empty() || !self.classes.is_empty() || !self.attributes.is_empty()
+    }
+
     pub fn matches(&self, element: &impl ElementFacts) -> bool {
         if let Some(name) = &self.name {
             if element.name() != name.as_slice() {
