@@ -62,12 +62,15 @@ BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 # only uncompressed) and runs faster; `--low-memory-unused` (the stack
 # is first in memory, so its lowest kilobyte is only reached by an
 # overflow) lets it fold constant offsets into loads and stores (300 B);
-# the target-features section is for tools, not browsers (100 B). This
-# Makefile is a prerequisite: changing these flags rebuilds the engines.
+# the target-features section is for tools, not browsers (100 B).
+# `-Ctarget-feature=-reference-types`: the engines pass no JS objects, and
+# without reference types wasm-bindgen's glue sets up no externref table
+# (120 B). This Makefile is a prerequisite: changing these flags rebuilds
+# the engines.
 # Without a usable nightly (.ci/setup
 # installs rust-src for it) the stable build is used, and the size budget
 # test says so.
-BROWSER_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg tailor_nightly
+BROWSER_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg tailor_nightly -Ctarget-feature=-reference-types
 BROWSER_NIGHTLY_WASM := target/browser-nightly/wasm32-unknown-unknown/release/tailor.wasm
 # $(call browser_wasm,FEATURES,OUT): the browser engine's wasm with FEATURES.
 define browser_wasm

@@ -98,12 +98,12 @@ fn decide_for_facts(input: &Value) -> String {
         let mut p = Value::Object(Vec::new());
         p.insert("active", Value::Bool(preview.active));
         p.insert("debug", Value::Bool(preview.debug));
-        p.insert("notes", Value::Array(notes.into_iter().map(Value::String).collect()));
+        p.insert("notes", notes.as_slice().into());
         out.insert("preview", p);
         out.insert("decisions", state.get("decisions").cloned().unwrap_or(Value::Array(Vec::new())));
         out.insert("plan", plan.to_value(rules));
         // The loader keeps redirects on the page's host unless the rules allow another.
-        out.insert("redirectHosts", Value::Array(rules.site.redirect_hosts.iter().map(|h| Value::String(h.clone())).collect()));
+        out.insert("redirectHosts", rules.site.redirect_hosts.as_slice().into());
         out.insert("state", state);
         #[cfg(feature = "qa")]
         if preview.debug {
@@ -121,7 +121,7 @@ fn decide_for_facts(input: &Value) -> String {
 #[cfg(feature = "qa")]
 fn preview_of(rules: &Ruleset, input: &Value, facts: &mut RequestFacts) -> (preview::Preview, Vec<String>) {
     let params = PreviewParams::from_query(input.get("preview").and_then(Value::as_str).unwrap_or(""));
-    let mode = if input.get("previewTrusted") == Some(&Value::Bool(true)) { PreviewMode::Open } else { rules.site.preview };
+    let mode = if matches!(input.get("previewTrusted"), Some(Value::Bool(true))) { PreviewMode::Open } else { rules.site.preview };
     let preview = preview::resolve(rules, &params, mode, None, facts.now);
     let mut notes = preview.notes.clone();
     notes.extend(preview::simulate_facts(facts, &preview.simulate));
@@ -253,18 +253,18 @@ pub fn evaluate(length: usize, now_ms: f64) -> *const i32 {
 pub fn campaigns_json() -> String {
     RULES.with(|r| {
         let rules = r.borrow();
-        let list = rules.as_ref().map_or_else(Vec::new, |rules| {
-            rules
-                .campaigns
-                .iter()
-                .map(|c| {
-                    let mut o = Value::Object(Vec::new());
-                    o.insert("id", Value::String(c.id.clone()));
-                    o.insert("variants", Value::Array(c.variants.iter().map(|v| Value::String(v.id.clone())).collect()));
-                    o
-                })
-                .collect()
-        });
+        // Loops, not `map` and `collect` (generic code in every visitor's download).
+        let mut list = Vec::new();
+        for c in rules.as_ref().map_or(&[][..], |rules| &rules.campaigns) {
+            let mut variants = Vec::with_capacity(c.variants.len());
+            for v in &c.variants {
+                variants.push(Value::String(v.id.clone()));
+            }
+            let mut o = Value::Object(Vec::new());
+            o.insert("id", Value::String(c.id.clone()));
+            o.insert("variants", Value::Array(variants));
+            list.push(o);
+        }
         Value::Array(list).to_json()
     })
 }
@@ -280,7 +280,7 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 fn facts_from(v: &Value) -> RequestFacts {
-    let geo = v.get("geo").cloned().unwrap_or_default();
+    let geo = v.get("geo").unwrap_or(&Value::Null);
     RequestFacts {
         url: text(v, "url").unwrap_or_default(),
         user_agent: text(v, "userAgent"),
@@ -292,15 +292,15 @@ fn facts_from(v: &Value) -> RequestFacts {
         referrer: text(v, "referrer"),
         headers: Vec::new(),
         geo: Geo {
-            country: text(&geo, "country"),
-            region: text(&geo, "region"),
-            city: text(&geo, "city"),
-            continent: text(&geo, "continent"),
+            country: text(geo, "country"),
+            region: text(geo, "region"),
+            city: text(geo, "city"),
+            continent: text(geo, "continent"),
             eu: geo.get("eu").and_then(|e| match e {
                 Value::Bool(b) => Some(*b),
                 _ => None,
             }),
-            timezone: text(&geo, "timezone"),
+            timezone: text(geo, "timezone"),
         },
         now: v.get("now").and_then(Value::as_f64).map_or(0, |ms| (ms / 1000.0).floor() as i64),
         fresh_visitor_id: text(v, "freshVisitorId"),
@@ -308,6 +308,8 @@ fn facts_from(v: &Value) -> RequestFacts {
             Some(Value::Object(entries)) => entries.clone(),
             _ => Vec::new(),
         },
-        gpc: v.get("gpc") == Some(&Value::Bool(true)),
+        // `matches!`, not `==`: comparing `Value`s would bring their
+        // `PartialEq` into the lean engine for this one use.
+        gpc: matches!(v.get("gpc"), Some(Value::Bool(true))),
     }
 }

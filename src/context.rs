@@ -7,6 +7,7 @@
 
 use crate::time::{LocalTime, ZoneClock};
 use crate::model::Site;
+use crate::search;
 use crate::useragent::{self, ClientHints};
 use crate::value::Value;
 
@@ -97,15 +98,18 @@ impl Context {
         }
 
         let geo = &facts.geo;
-        for (name, value) in [
-            ("country", geo.country.as_deref().map(str::to_ascii_uppercase)),
-            ("region", geo.region.clone()),
-            ("city", geo.city.clone()),
-            ("continent", geo.continent.as_deref().map(str::to_ascii_uppercase)),
-            ("timezone", geo.timezone.clone()),
+        // (name, value, whether it is a code written in upper case). Borrowed
+        // values, copied only when present: an array of `Option<String>`
+        // brought drop code for what the loop had not taken.
+        for (name, value, upper) in [
+            ("country", &geo.country, true),
+            ("region", &geo.region, false),
+            ("city", &geo.city, false),
+            ("continent", &geo.continent, true),
+            ("timezone", &geo.timezone, false),
         ] {
-            if let Some(value) = value.filter(|v| !v.is_empty()) {
-                attrs.insert(name, Value::String(value));
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                attrs.insert(name, Value::String(if upper { value.to_ascii_uppercase() } else { value.to_string() }));
             }
         }
         if let Some(eu) = geo.eu {
@@ -241,13 +245,13 @@ pub struct ParsedUrl<'a> {
 
 impl<'a> ParsedUrl<'a> {
     pub fn parse(url: &'a str) -> ParsedUrl<'a> {
-        let without_fragment = url.split('#').next().unwrap_or("");
-        let (before_query, query) = match without_fragment.split_once('?') {
+        let without_fragment = search::split_once(url, b'#').map_or(url, |(before, _)| before);
+        let (before_query, query) = match search::split_once(without_fragment, b'?') {
             Some((before, query)) => (before, query),
             None => (without_fragment, ""),
         };
-        let (host, path) = match crate::search::find(before_query, "://").map(|i| (&before_query[..i], &before_query[i + 3..])) {
-            Some((_, rest)) => match rest.find('/') {
+        let (host, path) = match search::find(before_query, "://").map(|i| (&before_query[..i], &before_query[i + 3..])) {
+            Some((_, rest)) => match rest.bytes().position(|b| b == b'/') {
                 Some(slash) => (&rest[..slash], &rest[slash..]),
                 None => (rest, "/"),
             },
@@ -272,8 +276,8 @@ impl<'a> ParsedUrl<'a> {
 
 /// `name=value` pairs of a query string, percent-decoded, `+` as space.
 pub fn parse_query(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|pair| !pair.is_empty()).map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    search::split(query, b"&").filter(|pair| !pair.is_empty()).map(|pair| {
+        let (name, value) = search::split_once(pair, b'=').unwrap_or((pair, ""));
         (percent_decode(name, true), percent_decode(value, true))
     })
 }
@@ -281,13 +285,13 @@ pub fn parse_query(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
 /// `name=value` pairs of a `Cookie` header. Malformed pieces are skipped;
 /// values in double quotes lose them (RFC 6265 allows quoting).
 pub fn parse_cookies(header: &str) -> impl Iterator<Item = (&str, &str)> {
-    header.split(';').filter_map(|piece| {
-        let (name, value) = piece.split_once('=')?;
-        let name = name.trim();
+    search::split(header, b";").filter_map(|piece| {
+        let (name, value) = search::split_once(piece, b'=')?;
+        let name = search::trim(name, char::is_whitespace);
         if name.is_empty() {
             return None;
         }
-        let value = value.trim();
+        let value = search::trim(value, char::is_whitespace);
         let value = value.strip_prefix("\"").and_then(|v| v.strip_suffix("\"")).unwrap_or(value);
         Some((name, value))
     })
@@ -297,22 +301,22 @@ pub fn parse_cookies(header: &str) -> impl Iterator<Item = (&str, &str)> {
 /// `de-AT,de;q=0.9,en;q=0.5`): the highest-q tag, first on ties.
 pub fn primary_language(accept_language: &str) -> Option<String> {
     let mut best: Option<(&str, f32)> = None;
-    for item in accept_language.split(',').take(32) {
-        let mut parts = item.split(';');
-        let tag = parts.next().unwrap_or("").trim();
+    for item in search::split(accept_language, b",").take(32) {
+        let mut parts = search::split(item, b";");
+        let tag = search::trim(parts.next().unwrap_or(""), char::is_whitespace);
         if tag.is_empty() || tag == "*" {
             continue;
         }
         let q = parts
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| crate::value::parse_f32(q.trim()))
+            .find_map(|p| search::trim(p, char::is_whitespace).strip_prefix("q="))
+            .and_then(|q| crate::value::parse_f32(search::trim(q, char::is_whitespace)))
             .unwrap_or(1.0);
         if best.is_none_or(|(_, best_q)| q > best_q) {
             best = Some((tag, q));
         }
     }
     let tag = best?.0;
-    let primary = tag.split(['-', '_']).next().unwrap_or(tag);
+    let primary = search::split(tag, b"-_").next().unwrap_or(tag);
     if primary.is_empty() || primary.len() > 8 || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
         return None;
     }
@@ -320,7 +324,7 @@ pub fn primary_language(accept_language: &str) -> Option<String> {
 }
 
 fn percent_decode(input: &str, plus_as_space: bool) -> String {
-    if !input.contains(['%', '+']) {
+    if !input.bytes().any(|b| b == b'%' || b == b'+') {
         return input.to_string();
     }
     let bytes = input.as_bytes();

@@ -119,11 +119,16 @@ pub fn for_each_variant(rules: &Ruleset, ctx: &Context, mut assigned: impl FnMut
 /// reading the reasons need; a constant, so engines that never explain (the
 /// lean browser engine) carry no code for it.
 fn decide_impl<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &Overrides) -> Decision {
-    // Not `vec![None; n]`, which clones an `Option<Outcome>` and so brings
-    // `Outcome`'s clone code into the browser engine.
-    let mut outcomes: Vec<Option<Outcome>> = (0..rules.campaigns.len()).map(|_| None).collect();
-    decide_each::<EXPLAIN>(rules, ctx, overrides, &mut |index, outcome| outcomes[index] = Some(outcome));
-    Decision { outcomes: outcomes.into_iter().map(|o| o.unwrap_or(Outcome::Skipped(Skip::Disabled))).collect() }
+    // `decide_each` records every campaign once; `Disabled` only holds the
+    // places until then. (Not `vec![..; n]`, which clones an `Outcome` and
+    // so brings `Outcome`'s clone code into the browser engine, nor
+    // `Option`s unwrapped afterwards, a second collection, nor `collect`.)
+    let mut outcomes = Vec::with_capacity(rules.campaigns.len());
+    for _ in &rules.campaigns {
+        outcomes.push(Outcome::Skipped(Skip::Disabled));
+    }
+    decide_each::<EXPLAIN>(rules, ctx, overrides, &mut |index, outcome| outcomes[index] = outcome);
+    Decision { outcomes }
 }
 
 /// The decision loop: hands `record` the outcome of every campaign, highest
@@ -138,8 +143,7 @@ fn decide_each<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &
     let in_order = campaigns.windows(2).all(|w| w[0].priority >= w[1].priority);
     let mut order: Vec<usize> = Vec::new();
     if !in_order {
-        order = (0..campaigns.len()).collect();
-        stable_sort_by_key(&mut order, |&i| std::cmp::Reverse(campaigns[i].priority));
+        order = priority_order(campaigns);
     }
     let mut groups_taken: Vec<(&str, usize)> = Vec::new();
     let is_bot = ctx.device() == "bot";
@@ -173,6 +177,15 @@ fn decide_each<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &
         }
         record(index, outcome);
     }
+}
+
+/// The indices of `campaigns`, highest priority first; a stable sort keeps
+/// source order among equals. The order groups are settled in, and the
+/// order of a plan.
+pub(crate) fn priority_order(campaigns: &[Campaign]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..campaigns.len()).collect();
+    stable_sort_by_key(&mut order, |&i| std::cmp::Reverse(campaigns[i].priority));
+    order
 }
 
 /// Whether the campaign runs on this page (`pages`, `exclude_pages`).

@@ -43,25 +43,38 @@ pub fn escaped(text: &str) -> String {
 /// or `src`. Checked at compile time for literal values and at render time for
 /// values that come from a template.
 pub fn is_dangerous_url(url: &str) -> bool {
+    const DANGEROUS_SCHEMES: [&[u8]; 3] = [b"javascript", b"data", b"vbscript"];
     // Browsers ignore leading whitespace/control characters and embedded
-    // tabs/newlines in the scheme, so strip them before comparing.
-    let scheme: String = url
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
-        .take_while(|c| *c != ':')
-        .take(16)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let has_colon = url.contains(':');
-    has_colon && matches!(scheme.as_str(), "javascript" | "data" | "vbscript")
+    // tabs/newlines in the scheme, so skip them before comparing. On bytes,
+    // without building the scheme: every character that counts is ASCII
+    // (C1 controls are `C2 80` to `C2 9F`), and anything else before the
+    // colon, or more than ten characters, is no dangerous scheme.
+    let bytes = url.as_bytes();
+    // As long as the longest of the dangerous schemes.
+    let mut scheme = [0u8; 10];
+    let mut len = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            b':' => return DANGEROUS_SCHEMES.iter().any(|name| *name == &scheme[..len]),
+            _ if b.is_ascii_whitespace() || b.is_ascii_control() => {}
+            0xC2 if matches!(bytes.get(i), Some(0x80..=0x9F)) => i += 1,
+            _ if b.is_ascii() && len < scheme.len() => {
+                scheme[len] = b.to_ascii_lowercase();
+                len += 1;
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Attributes whose value is a URL that a browser may navigate to or load.
 pub fn is_url_attribute(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "href" | "src" | "action" | "formaction" | "srcset" | "poster" | "xlink:href" | "data"
-    )
+    ["href", "src", "action", "formaction", "srcset", "poster", "xlink:href", "data"]
+        .iter()
+        .any(|attribute| name.eq_ignore_ascii_case(attribute))
 }
 
 #[cfg(test)]
@@ -72,6 +85,36 @@ mod tests {
     fn escapes_markup_and_quotes() {
         assert_eq!(escaped(r#"<b a="x">'&'</b>"#), "&lt;b a=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;");
         assert_eq!(escaped("Grüße"), "Grüße");
+    }
+
+    /// The scheme check as it was written first, on chars.
+    fn dangerous_by_chars(url: &str) -> bool {
+        let scheme: String = url
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+            .take_while(|c| *c != ':')
+            .take(16)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        url.contains(':') && matches!(scheme.as_str(), "javascript" | "data" | "vbscript")
+    }
+
+    #[test]
+    fn dangerous_urls_on_bytes_as_on_chars() {
+        let pieces = ["java", "script", "JAVA", "data", "vb", ":", " ", "\t", "\u{1}", "\u{7f}", "\u{85}", "\u{9f}", "\u{a0}", "é", "x", "S", "/"];
+        let mut state = 7u32;
+        for _ in 0..50_000 {
+            let mut url = String::new();
+            for _ in 0..(state >> 28) {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                url.push_str(pieces[(state >> 16) as usize % pieces.len()]);
+            }
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            assert_eq!(is_dangerous_url(&url), dangerous_by_chars(&url), "{url:?}");
+        }
+        for url in ["javascript:", "\u{85}javascript:x", "java\u{9f}script:", "JavaScript\u{a0}:", "javascriptx:", " data :"] {
+            assert_eq!(is_dangerous_url(url), dangerous_by_chars(url), "{url:?}");
+        }
     }
 
     #[test]

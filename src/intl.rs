@@ -4,12 +4,16 @@
 use crate::time::{LocalTime, ZoneClock};
 use wasm_bindgen::prelude::*;
 
+// The wall clock comes back as one number, its fields in mixed radix
+// (year, month 1-12, day 1-31, hour 0-23, minute 0-59, weekday 0-6 from
+// Monday), or NaN: an array made wasm-bindgen's glue copy it into the
+// module through an allocation, code in every visitor's download.
 #[wasm_bindgen(inline_js = r#"
 const formatters = new Map();
-// zone -> [minute, parts]: a wall clock changes once a minute (every zone's
+// zone -> [minute, packed]: a wall clock changes once a minute (every zone's
 // offset is whole minutes), and formatToParts costs microseconds.
 const recent = new Map();
-export function tailor_local_parts(zone, epochMs) {
+export function tailor_local_time(zone, epochMs) {
   const minute = Math.floor(epochMs / 60000);
   const hit = recent.get(zone);
   if (hit && hit[0] === minute) return hit[1];
@@ -24,17 +28,17 @@ export function tailor_local_parts(zone, epochMs) {
     const p = {};
     for (const part of f.formatToParts(new Date(minute * 60000))) p[part.type] = part.value;
     const wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(p.weekday);
-    const parts = [Number(p.year), Number(p.month), Number(p.day), Number(p.hour) % 24, Number(p.minute), wd];
+    const packed = wd < 0 ? NaN : ((((+p.year * 13 + +p.month) * 32 + +p.day) * 24 + p.hour % 24) * 60 + +p.minute) * 7 + wd;
     if (recent.size > 64) recent.clear();
-    recent.set(zone, [minute, parts]);
-    return parts;
+    recent.set(zone, [minute, packed]);
+    return packed;
   } catch (e) {
-    return undefined;
+    return NaN;
   }
 }
 "#)]
 extern "C" {
-    fn tailor_local_parts(zone: &str, epoch_ms: f64) -> Option<Vec<f64>>;
+    fn tailor_local_time(zone: &str, epoch_ms: f64) -> f64;
 }
 
 /// Wall clocks from `Intl.DateTimeFormat` (formatters cached per zone, and
@@ -43,17 +47,22 @@ pub struct IntlClock;
 
 impl ZoneClock for IntlClock {
     fn local_time(&self, zone: &str, epoch_seconds: i64) -> Option<LocalTime> {
-        let p = tailor_local_parts(zone, epoch_seconds as f64 * 1000.0)?;
-        if p.len() != 6 || p.iter().any(|v| !v.is_finite()) || p[5] < 0.0 {
+        let packed = tailor_local_time(zone, epoch_seconds as f64 * 1000.0);
+        // NaN (an unknown zone) and what no wall clock packs to are `None`.
+        if !(0.0..9e15).contains(&packed) || packed.fract() != 0.0 {
             return None;
         }
-        Some(LocalTime {
-            year: p[0] as i32,
-            month: p[1] as u8,
-            day: p[2] as u8,
-            hour: p[3] as u8,
-            minute: p[4] as u8,
-            weekday: p[5] as u8,
-        })
+        let mut rest = packed as u64;
+        let mut field = |radix: u64| {
+            let value = rest % radix;
+            rest /= radix;
+            value as u8
+        };
+        let weekday = field(7);
+        let minute = field(60);
+        let hour = field(24);
+        let day = field(32);
+        let month = field(13);
+        Some(LocalTime { year: rest as i32, month, day, hour, minute, weekday })
     }
 }

@@ -33,16 +33,25 @@ function re(source, flags) {
 }
 export function tailor_re_ok(source, flags) { return re(source, flags) !== null; }
 export function tailor_re_test(source, flags, value) { const r = re(source, flags); return r !== null && r.test(value); }
-export function tailor_num_str(n) { return String(n); }
+const utf8 = new TextEncoder();
+// Text comes back written into the module's memory, where Rust says: a
+// returned string made wasm-bindgen's glue allocate it in the module
+// through an exported allocator, code in every visitor's download.
+// The byte length written, or -1 when it did not fit.
+function put(text, out) {
+  const r = utf8.encodeInto(text, out);
+  return r.read < text.length ? -1 : r.written;
+}
+export function tailor_num_str(n, out) { return put(String(n), out); }
 export function tailor_str_num(s) { return Number(s); }
-export function tailor_lower(s) { return s.toLowerCase(); }
+export function tailor_lower(s, out) { return put(s.toLowerCase(), out); }
 "#)]
 extern "C" {
     fn tailor_re_ok(source: &str, flags: &str) -> bool;
     fn tailor_re_test(source: &str, flags: &str, value: &str) -> bool;
-    fn tailor_num_str(n: f64) -> String;
+    fn tailor_num_str(n: f64, out: &mut [u8]) -> i32;
     fn tailor_str_num(s: &str) -> f64;
-    fn tailor_lower(s: &str) -> String;
+    fn tailor_lower(s: &str, out: &mut [u8]) -> i32;
 }
 
 /// A JavaScript regex (its source and flags), compiled and cached on the JS side.
@@ -64,9 +73,12 @@ impl Regex {
     }
 }
 
-/// `String(n)`.
+/// `String(n)`: at most 25 ASCII characters (`-0.000001234567890123456`),
+/// so it always fits the buffer.
 pub fn number_to_string(n: f64, out: &mut String) {
-    out.push_str(&tailor_num_str(n));
+    let mut buf = [0u8; 32];
+    let len = usize::try_from(tailor_num_str(n, &mut buf)).unwrap_or(0);
+    out.push_str(std::str::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or(""));
 }
 
 /// `text.parse::<f64>()`: Rust's grammar (checked here), JavaScript's
@@ -102,7 +114,18 @@ pub fn to_lowercase(s: &str) -> String {
     if s.is_ascii() {
         s.to_ascii_lowercase()
     } else {
-        tailor_lower(s)
+        // Lower-casing lengthens UTF-8 by half at most (`İ` to `i̇`, `Ⱥ` to
+        // `ⱥ`); should Unicode ever change that, a larger buffer.
+        let mut capacity = s.len() * 2;
+        loop {
+            let mut lower = vec![0u8; capacity];
+            if let Ok(len) = usize::try_from(tailor_lower(s, &mut lower)) {
+                lower.truncate(len);
+                // `encodeInto` writes whole characters: valid UTF-8.
+                return String::from_utf8(lower).unwrap_or_default();
+            }
+            capacity *= 2;
+        }
     }
 }
 

@@ -11,6 +11,15 @@
 //! `strip_suffix` each encode the char to UTF-8 first, generic code that
 //! cost the browser engine 130 B gzip, where a one-byte string is a slice
 //! comparison.
+//!
+//! Char patterns have the same problem at a larger scale: `split(',')`,
+//! `split_once('=')`, `find('/')` and `trim()` each instantiate
+//! `core::str::pattern`'s char searchers (with `memchr`) or a char
+//! predicate searcher, generic code per pattern type that cost the browser
+//! engine 800 B gzip. The engines split on ASCII separators,
+//! which a byte scan finds as well (an ASCII byte never occurs inside a
+//! multi-byte UTF-8 sequence, so the pieces are valid `str`s), and trim
+//! through [`trim`], one instance of `trim_matches` for every predicate.
 
 /// The byte offset of the first `needle` in `haystack`: [`scan`] in the
 /// lean browser engine, `str::find` elsewhere (natively it is vectorized and
@@ -50,6 +59,73 @@ pub fn contains(haystack: &str, needle: &str) -> bool {
     return haystack.contains(needle);
 }
 
+/// `s.split_once(separator)` for an ASCII `separator`, by a byte scan.
+pub fn split_once(s: &str, separator: u8) -> Option<(&str, &str)> {
+    debug_assert!(separator.is_ascii());
+    let at = find_any(s, &[separator])?;
+    Some((&s[..at], &s[at + 1..]))
+}
+
+/// The offset of the first byte of `s` that is one of `separators`. Plain
+/// loops, not `position` with a closure, which is a function of its own
+/// for every closure in a size-optimized build.
+fn find_any(s: &str, separators: &[u8]) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut i = 0;
+        while i < separators.len() {
+            if bytes[at] == separators[i] {
+                return Some(at);
+            }
+            i += 1;
+        }
+        at += 1;
+    }
+    None
+}
+
+/// `s.split(separators)` for ASCII separators (`b"&"`, `b"-."`), by a byte
+/// scan: the pieces between any two of them, as `str::split` with a char or
+/// an array of chars yields them.
+pub fn split<'a>(s: &'a str, separators: &'static [u8]) -> Split<'a> {
+    debug_assert!(separators.is_ascii());
+    Split { rest: Some(s), separators }
+}
+
+/// The iterator of [`split`].
+pub struct Split<'a> {
+    /// What is left to split; `None` once the last piece was returned.
+    rest: Option<&'a str>,
+    separators: &'static [u8],
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match find_any(rest, self.separators) {
+            Some(at) => {
+                self.rest = Some(&rest[at + 1..]);
+                Some(&rest[..at])
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// `s.trim_matches(is_space)` (`char::is_whitespace` for `str::trim`,
+/// JavaScript's whitespace for its conversions): one instance of the
+/// searcher code for every predicate, where each closure or function
+/// passed to `trim_matches` brought its own.
+pub fn trim(s: &str, is_space: fn(char) -> bool) -> &str {
+    s.trim_matches(is_space)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +140,19 @@ mod tests {
                 assert_eq!(find(h, n), h.find(n), "{h:?} {n:?}");
                 assert_eq!(contains(h, n), h.contains(n));
             }
+        }
+    }
+
+    #[test]
+    fn splits_as_str_splits_on_chars() {
+        let texts = ["", "a", "&", "&&", "a&b", "&a&", "a=b=c", "é&ü=x&&😀", "1.2-3..4-", "de-AT_x"];
+        for s in texts {
+            assert_eq!(split(s, b"&").collect::<Vec<_>>(), s.split('&').collect::<Vec<_>>(), "{s:?}");
+            assert_eq!(split(s, b"-.").collect::<Vec<_>>(), s.split(['-', '.']).collect::<Vec<_>>(), "{s:?}");
+            assert_eq!(split_once(s, b'='), s.split_once('='), "{s:?}");
+        }
+        for s in ["", " ", " a b\t", "\u{3000}x\u{a0}", "\u{feff}1\u{feff}"] {
+            assert_eq!(trim(s, char::is_whitespace), s.trim(), "{s:?}");
         }
     }
 }

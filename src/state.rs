@@ -29,20 +29,19 @@ pub fn state_json(rules: &Ruleset, decision: &Decision, ctx: &Context, applied: 
         }
     }
     state.insert("geo", geo);
-    let decisions = decision
-        .assigned()
-        .map(|(c, a)| {
-            let campaign = &rules.campaigns[c];
-            let mut d = Value::Object(Vec::new());
-            d.insert("campaign", Value::String(campaign.id.clone()));
-            d.insert("variant", Value::String(campaign.variants.get(a.variant).map_or(String::new(), |v| v.id.clone())));
-            if let Some(bucket) = a.bucket {
-                d.insert("bucket", Value::Number((bucket * 10_000.0).round() / 10_000.0));
-            }
-            d.insert("via", via_name(a.via).into());
-            d
-        })
-        .collect();
+    // A loop, not `map` and `collect` (generic code in the browser engine).
+    let mut decisions = Vec::new();
+    for (c, a) in decision.assigned() {
+        let campaign = &rules.campaigns[c];
+        let mut d = Value::Object(Vec::new());
+        d.insert("campaign", Value::String(campaign.id.clone()));
+        d.insert("variant", Value::String(campaign.variants.get(a.variant).map_or(String::new(), |v| v.id.clone())));
+        if let Some(bucket) = a.bucket {
+            d.insert("bucket", Value::Number((bucket * 10_000.0).round() / 10_000.0));
+        }
+        d.insert("via", via_name(a.via).into());
+        decisions.push(d);
+    }
     state.insert("decisions", Value::Array(decisions));
     state.insert("applied", Value::Bool(applied));
     state

@@ -87,7 +87,7 @@ pub fn classify(user_agent: &str, hints: &ClientHints) -> Classified {
     }
 
     let mut device = device_from_ua(ua);
-    match hints.mobile.map(|m| m.trim_matches(|c: char| c == '"' || c.is_ascii_whitespace())) {
+    match hints.mobile.map(unquote) {
         Some("?1") => device = Device::Mobile,
         // "?0" means the browser does not want a mobile experience; a phone
         // UA that disagrees is most likely a tablet build of the browser.
@@ -250,7 +250,7 @@ fn browser_from_ua(ua: &str, os: Option<&str>) -> Option<&'static str> {
 /// `Sec-CH-UA-Platform` to an OS name; unknown values (`"Unknown"`, `"Fuchsia"`)
 /// return `None` so the UA can still answer.
 fn os_from_platform_hint(platform: &str) -> Option<&'static str> {
-    let platform = platform.trim_matches(|c: char| c == '"' || c.is_ascii_whitespace());
+    let platform = unquote(platform);
     [
         ("Android", "android"),
         ("iOS", "ios"),
@@ -263,6 +263,17 @@ fn os_from_platform_hint(platform: &str) -> Option<&'static str> {
     .into_iter()
     .find(|(hint, _)| platform.eq_ignore_ascii_case(hint))
     .map(|(_, os)| os)
+}
+
+/// A hint's value without its quotes and surrounding ASCII whitespace
+/// (`"Android"`, `?1`). On bytes: both are ASCII, so the slice falls on
+/// character boundaries.
+fn unquote(value: &str) -> &str {
+    let keep = |b: &u8| *b != b'"' && !b.is_ascii_whitespace();
+    let bytes = value.as_bytes();
+    let start = bytes.iter().position(keep).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(keep).map_or(start, |last| last + 1);
+    &value[start..end]
 }
 
 /// Browser from `Sec-CH-UA`. Only real brand names are matched, so GREASE
@@ -330,7 +341,9 @@ impl<'a> Iterator for Brands<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         loop {
-            let item = self.rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+            let rest = self.rest.as_bytes();
+            let skip = rest.iter().position(|&c| c != b',' && !c.is_ascii_whitespace()).unwrap_or(rest.len());
+            let item = &self.rest[skip..];
             let bytes = item.as_bytes();
             let first = *bytes.first()?;
             // Every index below points at an ASCII byte or the end, so the
@@ -340,7 +353,7 @@ impl<'a> Iterator for Brands<'a> {
                 (item.get(1..close).unwrap_or(""), close + 1)
             } else {
                 let end = bytes.iter().position(|&c| c == b';' || c == b',').unwrap_or(bytes.len());
-                (item.get(..end).unwrap_or("").trim(), end)
+                (search::trim(item.get(..end).unwrap_or(""), char::is_whitespace), end)
             };
             // Skip parameters (`;v="124"`) up to the next top-level comma.
             while at < bytes.len() {

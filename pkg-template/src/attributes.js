@@ -145,8 +145,11 @@ export function attributeWriter(reserve) {
   };
 }
 
-let own = new Uint8Array(0);
-const encodeOwn = attributeWriter((n) => {
+// The buffer `encodeOwn` writes to (it reserves room before it writes).
+// `__PURE__`: the bundles, which never call `encodeAttributes`, leave this
+// writer out (esbuild keeps an unused call it cannot prove free of effects).
+let own;
+const encodeOwn = /* @__PURE__ */ attributeWriter((n) => {
   own = new Uint8Array(n);
   return [own, 0];
 });
