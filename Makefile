@@ -20,10 +20,12 @@ dev: setup site
 	node_modules/.bin/wrangler dev --port $(PORT) --ip 127.0.0.1 --var TAILOR_DEV:1 --show-interactive-dev-session=false
 
 ## test: every test (unit, conformance, CLI, corpus, the worker in workerd, the script in Chromium).
+# The wasm tests: the lean engine's own (`--lib`: its JavaScript number and
+# RegExp glue, src/jsrt.rs, under node) and the demo ruleset decided in Chromium.
 test: setup-browser site fault-site
 	$(CARGO) test --all-targets
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(HOME)/.cargo/bin/wasm-bindgen-test-runner \
-	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features browser --test browser_wasm
+	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features browser --lib --test browser_wasm
 	node --test --test-concurrency=1 tests/edge/ tests/browser/ tests/node/
 
 ## bench: every benchmark (cargo bench, node, the worker under load, the script tag in

@@ -593,6 +593,8 @@ mod tests {
         assert_eq!(Value::Number(5e-324).to_js_string(), "5e-324");
     }
 
+    // The lean browser engine has no fast path: JavaScript writes its numbers.
+    #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
     #[test]
     fn short_decimals_take_the_fast_path_and_match_the_general_one() {
         let mut values = vec![0.6844, -0.6844, 1e-6, 0.000123, 19.99, 0.1 + 0.2, 1.0 / 3.0, 999_999_999.5, 123_456.000_001, 2.5e-7];
