@@ -293,6 +293,38 @@ fn an_ambiguity_passes_the_rest_through() {
     assert!(why.as_deref().is_some_and(|w| w.contains("<xmp>") && w.ends_with("from byte 28)")), "the reason is logged, and where: {why:?}");
 }
 
+/// The same through lol_html (a plan outside the fast subset): lol_html
+/// alone loses the rest of the chunk there; tailor's tokenizer, run ahead
+/// of it, stops it before the ambiguous tag, and the rest goes out as it
+/// came, however the page is cut into chunks.
+#[test]
+fn an_ambiguity_passes_the_rest_through_lol_html_too() {
+    let page = b"<html><body><p>a</p><select><p>s</p><xmp>b</xmp></select><p>c</p></body></html>";
+    let plan = Plan {
+        redirect: None,
+        changes: vec![PlannedChange {
+            campaign: 0,
+            selector: s("p:not(.y)"),
+            action: Action::AddClass(vec![s("x")]),
+        }],
+    };
+    for chunk in [page.len(), 1, 3, 7, 30, 31, 33] {
+        let mut rw = PageRewriter::with_engine(&plan, Some(STATE.to_string()), None, Engine::LolHtml).unwrap();
+        let mut out = Vec::new();
+        for piece in page.chunks(chunk) {
+            out.extend(rw.push(piece));
+        }
+        let (rest, why) = rw.finish();
+        out.extend(rest);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "<html><body><p class=\"x\">a</p><select><p class=\"x\">s</p><xmp>b</xmp></select><p>c</p></body></html>",
+            "in chunks of {chunk}"
+        );
+        assert!(why.as_deref().is_some_and(|w| w.contains("<xmp>") && w.ends_with("from byte 36)")), "in chunks of {chunk}: {why:?}");
+    }
+}
+
 #[test]
 fn plans_outside_the_subset_use_lol_html() {
     for selector in [

@@ -321,6 +321,12 @@ pub(crate) struct Rewriter<'p> {
     /// The page offset of `pending`'s first byte (all before it is consumed),
     /// to say in a bail-out reason where the page was passed through from.
     consumed: u64,
+    /// The page offset the rest was passed through from, once given up on
+    /// an ambiguity (where lol_html gives up too).
+    ambiguity_offset: Option<u64>,
+    /// The first `<style a=>`-like tag: from there on how lol_html reads
+    /// the page depends on its selectors (see `unlexed_text_switch`).
+    selector_dependent_from: Option<u64>,
     /// Set after a start tag that switches the tokenizer to text (`<style>`,
     /// `<script>`, `<textarea>`, `<plaintext>`...) but ends in `a=>`, when
     /// lol_html only scanned it (no selector needed it): lol_html's tag
@@ -372,6 +378,8 @@ impl<'p> Rewriter<'p> {
             bailed_out: None,
             applied: 0,
             consumed: 0,
+            ambiguity_offset: None,
+            selector_dependent_from: None,
             unlexed_text_switch: None,
         })
     }
@@ -382,6 +390,32 @@ impl<'p> Rewriter<'p> {
 
     pub(crate) fn bail_out_reason(&self) -> Option<&str> {
         self.bailed_out.as_deref()
+    }
+
+    /// Where it gave up on a parsing ambiguity, as lol_html does (the page
+    /// offset of the tag), if it did.
+    pub(crate) fn ambiguity_offset(&self) -> Option<u64> {
+        self.ambiguity_offset
+    }
+
+    /// How much of the page it has read as complete constructs; the rest
+    /// (an incomplete tag or comment at the end of a chunk) waits for more.
+    pub(crate) fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Where lol_html's reading of the page starts to depend on its
+    /// selectors (the first text-switching tag ending in `a=>`), if it does:
+    /// from there a rewriter of other selectors may read it otherwise.
+    pub(crate) fn selector_dependent_from(&self) -> Option<u64> {
+        self.selector_dependent_from
+    }
+
+    /// Whether the next start tag could be one lol_html gives up on (inside
+    /// `<select>`, after `<frameset>`): only there does its ambiguity guard
+    /// refuse a tag.
+    pub(crate) fn ambiguity_possible(&self) -> bool {
+        self.ambiguity != Ambiguity::Default
     }
 
     /// Feeds a chunk; returns the bytes ready.
@@ -956,6 +990,7 @@ impl<'p> Rewriter<'p> {
     fn bail_out_on_ambiguity(&mut self, input: &[u8], copied: &mut usize, lt: usize) {
         let name = String::from_utf8_lossy(&self.lowercase_name).into_owned();
         let reason = format!("The parser has encountered a text content tag (`<{name}>`) in the context where it is ambiguous whether this tag should be ignored or not");
+        self.ambiguity_offset = Some(self.consumed + lt as u64);
         self.bail_out(input, copied, lt, reason);
     }
 
@@ -1045,6 +1080,9 @@ impl<'p> Rewriter<'p> {
         }
         // Rare: only around `<style a=>`.
         let switches_text_after_empty_value = tag.ends_in_empty_unquoted_value && self.text != TextMode::Data;
+        if switches_text_after_empty_value && self.selector_dependent_from.is_none() {
+            self.selector_dependent_from = Some(self.consumed + lt as u64);
+        }
         if self.unlexed_text_switch.is_some() || switches_text_after_empty_value {
             let after_unlexed_switch = self.unlexed_text_switch.take().is_some();
             let lexed = self.lol_html_lexes_start_tag(&facts, matched != 0 || !overflow.is_empty());

@@ -2,8 +2,8 @@
 //!
 //! Two implementations with the same output: tailor's own [`fast`] rewriter
 //! for plans whose selectors are all simple (ids, classes, attributes, tag
-//! names, descendant and child combinators: nearly every plan), and lol_html
-//! for the rest. The fast one mirrors lol_html byte for byte
+//! names, sibling positions, descendant and child combinators: nearly every
+//! plan), and lol_html for the rest. The fast one mirrors lol_html byte for byte
 //! (tests/rewrite_differential.rs, tests/rewrite_fast.rs) at about twice its
 //! speed with handlers.
 //!
@@ -144,10 +144,38 @@ fn ascii_compatible_encoding(label: &str) -> Result<&'static encoding_rs::Encodi
         .ok_or_else(|| RewriteError::UnsupportedEncoding(label.to_string()))
 }
 
+/// The plan of [`LolHtmlRewriter::detector`]: no changes.
+static NO_CHANGES: Plan = Plan { redirect: None, changes: Vec::new() };
+
 /// The lol_html rewrite.
+///
+/// lol_html gives up on a parsing ambiguity (`<select><xmp>`) with an error
+/// that is not a graceful bail-out: the rest of the chunk, and what it held
+/// back from before, is lost. So the fast rewriter's tokenizer, which finds
+/// those ambiguities where lol_html does (tests/rewrite_fast.rs), reads each
+/// chunk first, without changes, and lol_html never gets the ambiguous tag:
+/// there lol_html's rewrite of the page so far is ended and the rest goes
+/// out as it came, as in the fast rewriter. Where an ambiguity is possible
+/// (inside `<select>`, after `<frameset>`) lol_html is fed only up to the
+/// end of the last complete tag or comment, since it judges a tag as soon
+/// as its name ends; elsewhere it gets each chunk as it came (its output
+/// after `<style a=>` depends on where chunks end).
 struct LolHtmlRewriter {
     rewriter: Option<HtmlRewriter<'static, Sink>>,
     output: Output,
+    /// tailor's tokenizer with no changes, a chunk ahead of lol_html; `None`
+    /// once it gave up for another reason than an ambiguity (a construct
+    /// longer than lol_html's memory limit, which lol_html passes through
+    /// itself) or met `<style a=>`, after which lol_html's reading depends
+    /// on the plan's selectors, which it does not have: then lol_html reads
+    /// on alone (and loses the rest of a chunk on an ambiguity, as before).
+    detector: Option<Box<fast::Rewriter<'static>>>,
+    /// Input the detector has not passed yet, held back from lol_html.
+    held: Vec<u8>,
+    /// The page offset of `held`'s first byte: what lol_html has been fed.
+    fed: u64,
+    /// Set once the state script is in (or must not go in any more).
+    state_script_inserted: Option<Rc<Cell<bool>>>,
     /// Set once `lol_html` bailed out: later chunks pass through untouched.
     bailed_out: bool,
     /// The error that made it bail out, for the platform's log line.
@@ -158,11 +186,14 @@ struct LolHtmlRewriter {
 
 impl LolHtmlRewriter {
     fn new(plan: &Plan, state_script: Option<String>, charset: Option<&str>) -> Result<LolHtmlRewriter, RewriteError> {
-        let encoding = match charset {
-            None => AsciiCompatibleEncoding::utf_8(),
-            Some(label) => AsciiCompatibleEncoding::new(ascii_compatible_encoding(label)?)
-                .ok_or_else(|| RewriteError::UnsupportedEncoding(label.to_string()))?,
+        let page_encoding = charset.map(ascii_compatible_encoding).transpose()?;
+        let encoding = match (charset, page_encoding) {
+            (Some(label), Some(page_encoding)) => {
+                AsciiCompatibleEncoding::new(page_encoding).ok_or_else(|| RewriteError::UnsupportedEncoding(label.to_string()))?
+            }
+            _ => AsciiCompatibleEncoding::utf_8(),
         };
+        let detector = fast::Rewriter::new(&NO_CHANGES, &mut None, page_encoding).map(Box::new);
         let output: Output = Rc::new(RefCell::new(Vec::with_capacity(16 * 1024)));
         let applied = Rc::new(Cell::new(0u32));
         let mut settings = Settings::new()
@@ -192,12 +223,14 @@ impl LolHtmlRewriter {
             ));
         }
 
+        let mut state_script_inserted = None;
         if let Some(script) = state_script {
             // At the end of <head> when the page closes its head; otherwise
             // (no head, or a head whose end tag never comes) at the end of the
             // document. The browser script looks it up by id either way.
             let script = Rc::new(script);
             let inserted = Rc::new(Cell::new(false));
+            state_script_inserted = Some(inserted.clone());
             let head_seen = Cell::new(false);
             let (head_script, head_inserted) = (script.clone(), inserted.clone());
             settings = settings.append_element_content_handler(element!("head", move |el| {
@@ -229,6 +262,10 @@ impl LolHtmlRewriter {
         Ok(LolHtmlRewriter {
             rewriter: Some(HtmlRewriter::new(settings, sink)),
             output,
+            detector,
+            held: Vec::new(),
+            fed: 0,
+            state_script_inserted,
             bailed_out: false,
             bail_out_reason: None,
             applied,
@@ -238,26 +275,102 @@ impl LolHtmlRewriter {
     fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
         if self.bailed_out {
             self.output.borrow_mut().extend_from_slice(chunk);
+            return self.take();
+        }
+        let Some(detector) = self.detector.as_mut() else {
+            self.write(chunk);
+            return self.take();
+        };
+        // Its output is the input: only where it gives up matters.
+        detector.push(chunk);
+        self.held.extend_from_slice(chunk);
+        let trusted_until = detector.selector_dependent_from().unwrap_or(u64::MAX);
+        let passed = match (detector.ambiguity_offset(), detector.bail_out_reason()) {
+            (Some(at), _) if at < trusted_until => return self.give_up_at(at),
+            (Some(_), _) | (_, Some(_)) => {
+                self.detector = None;
+                self.held.len()
+            }
+            (None, None) if trusted_until != u64::MAX => {
+                self.detector = None;
+                self.held.len()
+            }
+            (None, None) if detector.ambiguity_possible() => (detector.consumed().saturating_sub(self.fed) as usize).min(self.held.len()),
+            (None, None) => self.held.len(),
+        };
+        let held = std::mem::take(&mut self.held);
+        self.write(&held[..passed]);
+        self.fed += passed as u64;
+        self.held = held;
+        self.held.drain(..passed);
+        self.take()
+    }
+
+    /// Feeds lol_html.
+    fn write(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.bailed_out {
+            self.output.borrow_mut().extend_from_slice(bytes);
         } else if let Some(rewriter) = self.rewriter.as_mut() {
-            if let Err(err) = rewriter.write(chunk) {
-                // Graceful bail-out already flushed this chunk's unprocessed
-                // bytes as-is; from now on we copy.
+            if let Err(err) = rewriter.write(bytes) {
+                // A graceful bail-out (the memory limit, a handler's error)
+                // flushed what lol_html had not written as it came; from
+                // now on we copy. An ambiguity the detector did not see
+                // first (none is known) loses what lol_html held.
                 self.bailed_out = true;
                 self.bail_out_reason = Some(err.to_string());
                 self.rewriter = None;
             }
         }
+    }
+
+    /// The detector gave up at page offset `at`: lol_html rewrites the
+    /// page up to there and ends; the rest goes out as it came, without
+    /// the state script (the fast rewriter does not add it either then).
+    fn give_up_at(&mut self, at: u64) -> Vec<u8> {
+        let held = std::mem::take(&mut self.held);
+        let before = (at.saturating_sub(self.fed) as usize).min(held.len());
+        self.write(&held[..before]);
+        if let Some(inserted) = &self.state_script_inserted {
+            inserted.set(true);
+        }
+        self.end();
+        self.bailed_out = true;
+        if self.bail_out_reason.is_none() {
+            self.bail_out_reason = self.detector.as_ref().and_then(|d| d.bail_out_reason()).map(str::to_string);
+        }
+        self.output.borrow_mut().extend_from_slice(&held[before..]);
+        self.fed = at.max(self.fed);
         self.take()
     }
 
-    fn finish(mut self) -> (Vec<u8>, Option<String>) {
+    fn end(&mut self) {
         if let Some(rewriter) = self.rewriter.take() {
             if let Err(err) = rewriter.end() {
                 self.bail_out_reason = Some(err.to_string());
             }
         }
-        let rest = self.take();
-        (rest, self.bail_out_reason)
+    }
+
+    fn finish(mut self) -> (Vec<u8>, Option<String>) {
+        let mut out = Vec::new();
+        if !self.bailed_out {
+            match self.detector.as_mut().and_then(|detector| {
+                detector.finish();
+                detector.ambiguity_offset().filter(|&at| detector.selector_dependent_from().is_none_or(|from| at < from))
+            }) {
+                Some(at) => out = self.give_up_at(at),
+                None => {
+                    let held = std::mem::take(&mut self.held);
+                    self.write(&held);
+                }
+            }
+        }
+        self.end();
+        out.extend(self.take());
+        (out, self.bail_out_reason)
     }
 
     fn take(&mut self) -> Vec<u8> {
