@@ -5,12 +5,48 @@
 // headers.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-export function freePort() {
+/** Whether `port` can be bound on loopback now. */
+function canListen(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** The kernel's range for ports it picks itself (`listen(0)`), if it says. */
+function ephemeralRange() {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    // not Linux: any free port
+  }
+  return null;
+}
+
+/**
+ * A free loopback port for a server started next, below the kernel's
+ * ephemeral range where there is room: a port the kernel picked and we
+ * released could be handed to one of workerd's own sockets (which it binds
+ * to port 0) before wrangler binds ours, and wrangler then exits with
+ * "Address already in use" (it happened in a CI-like run).
+ */
+export async function freePort() {
+  const range = ephemeralRange();
+  if (range && range[0] > 11_000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = 10_000 + Math.floor(Math.random() * (range[0] - 11_000));
+      if (await canListen(port)) return port;
+    }
+  }
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -27,7 +63,19 @@ export function freePort() {
  * use the defaults; the benchmarks (benches/load, benches/rewriter) run their
  * own configs from their folder and wait for one of their pages.
  */
-export async function startWorker({
+export async function startWorker(options = {}) {
+  // Another process may still take the port between the check and
+  // wrangler's bind: then wrangler exits at once, and a fresh port is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test(String(err?.message))) throw err;
+    }
+  }
+}
+
+async function startWorkerOnce({
   vars = {}, config = "tests/edge/wrangler.test.toml", cwd = root, readyPath = "/data/products.json",
   logLevel = "log", timeoutMs = 90_000, name = "wrangler",
 } = {}) {
