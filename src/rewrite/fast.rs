@@ -1053,8 +1053,8 @@ impl<'p> Rewriter<'p> {
             Some(parent) => &mut parent.children,
             None => &mut self.root_children,
         };
-        *siblings += 1;
-        let child_index = *siblings as i32;
+        *siblings = siblings.saturating_add(1);
+        let child_index = i32::try_from(*siblings).unwrap_or(i32::MAX);
         let counted = match &self.program.counted_types {
             CountedTypes::None => false,
             CountedTypes::Names(names) => names.iter().any(|n| *n == self.lowercase_name),
@@ -1391,7 +1391,7 @@ impl TypedChildCounters {
             }
             Some((_, outer, current)) => {
                 if current.depth == depth {
-                    current.count += 1;
+                    current.count = current.count.saturating_add(1);
                 } else {
                     outer.push(std::mem::replace(current, first));
                 }
