@@ -118,18 +118,21 @@ thread_local! {
 /// that makes up selectors per page gets there, and it then pays what
 /// [`parse`] costs.
 pub(super) fn parse_cached(source: &str) -> Option<Rc<Selector>> {
-    PARSED.with(|parsed| {
-        let Ok(mut parsed) = parsed.try_borrow_mut() else { return parse(source).map(Rc::new) };
-        if let Some(selector) = parsed.get(source) {
-            return selector.clone();
-        }
-        if parsed.len() >= CACHED_SELECTORS {
-            parsed.clear();
-        }
-        let selector = parse(source).map(Rc::new);
-        parsed.insert(source.into(), selector.clone());
-        selector
-    })
+    // `try_with`: while the thread ends there is no cache, only parsing.
+    PARSED
+        .try_with(|parsed| {
+            let Ok(mut parsed) = parsed.try_borrow_mut() else { return parse(source).map(Rc::new) };
+            if let Some(selector) = parsed.get(source) {
+                return selector.clone();
+            }
+            if parsed.len() >= CACHED_SELECTORS {
+                parsed.clear();
+            }
+            let selector = parse(source).map(Rc::new);
+            parsed.insert(source.into(), selector.clone());
+            selector
+        })
+        .unwrap_or_else(|_| parse(source).map(Rc::new))
 }
 
 /// Parses a selector of the subset; `None` for anything outside it.
