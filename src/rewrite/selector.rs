@@ -15,6 +15,7 @@
 use super::fast::is_whitespace;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 /// A selector: compounds from left to right and the combinator before each
@@ -109,7 +110,27 @@ const CASE_INSENSITIVE_ATTRIBUTES: &[&str] = &[
 const CACHED_SELECTORS: usize = 512;
 
 thread_local! {
-    static PARSED: RefCell<HashMap<Box<str>, Option<Rc<Selector>>>> = RefCell::new(HashMap::new());
+    static PARSED: RefCell<HashMap<Box<str>, Option<Rc<Selector>>, BuildHasherDefault<Fnv>>> = RefCell::new(HashMap::default());
+}
+
+/// FNV-1a for the cache's keys: short selectors the rule author wrote, not
+/// input an attacker picks, so no keyed hash is needed, and SipHash cost
+/// as much per page as a small change.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
 }
 
 /// [`parse`], remembered per thread (the answer `None` too, so a plan
