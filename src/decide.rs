@@ -137,19 +137,12 @@ fn decide_impl<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &
 #[cfg_attr(tailor_nightly, optimize(speed))]
 fn decide_each<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &Overrides, record: &mut dyn FnMut(usize, Outcome)) {
     let campaigns = &rules.campaigns;
-    // Highest priority first; a stable sort keeps source order among equals.
-    // Rule files rarely set priorities out of order, so the usual case
-    // walks the campaigns as they are, without an index to sort.
-    let in_order = campaigns.windows(2).all(|w| w[0].priority >= w[1].priority);
-    let mut order: Vec<usize> = Vec::new();
-    if !in_order {
-        order = priority_order(campaigns);
-    }
+    let order = priority_order(campaigns);
     let mut groups_taken: Vec<(&str, usize)> = Vec::new();
     let is_bot = ctx.device() == "bot";
 
     for position in 0..campaigns.len() {
-        let index = if in_order { position } else { order[position] };
+        let index = order.as_ref().map_or(position, |order| order[position]);
         let campaign = &campaigns[index];
         let outcome = if let Some(&(_, variant)) = overrides.forced.iter().find(|(c, _)| *c == index) {
             // Forcing previews a variant outside its schedule and audience,
@@ -179,13 +172,18 @@ fn decide_each<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &
     }
 }
 
-/// The indices of `campaigns`, highest priority first; a stable sort keeps
-/// source order among equals. The order groups are settled in, and the
-/// order of a plan.
-pub(crate) fn priority_order(campaigns: &[Campaign]) -> Vec<usize> {
+/// The indices of `campaigns`, highest priority first (a stable sort keeps
+/// source order among equals): the order groups are settled in, and the
+/// order of a plan. `None` when that is their order already: rule files
+/// rarely set priorities out of order, so the usual request walks the
+/// campaigns as they are, without an index to build and sort.
+pub(crate) fn priority_order(campaigns: &[Campaign]) -> Option<Vec<usize>> {
+    if campaigns.windows(2).all(|w| w[0].priority >= w[1].priority) {
+        return None;
+    }
     let mut order: Vec<usize> = (0..campaigns.len()).collect();
     stable_sort_by_key(&mut order, |&i| std::cmp::Reverse(campaigns[i].priority));
-    order
+    Some(order)
 }
 
 /// Whether the campaign runs on this page (`pages`, `exclude_pages`).

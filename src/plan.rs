@@ -39,7 +39,9 @@ impl Plan {
         // The assigned campaigns, highest priority first: the decision's
         // order, rather than the assignments collected into a list to sort
         // (290 B gzip of generic code in the browser engine).
-        for campaign_index in crate::decide::priority_order(&rules.campaigns) {
+        let order = crate::decide::priority_order(&rules.campaigns);
+        for position in 0..rules.campaigns.len() {
+            let campaign_index = order.as_ref().map_or(position, |order| order[position]);
             let Some(Outcome::Assigned(assignment)) = decision.outcomes.get(campaign_index) else { continue };
             let Some(variant) = rules.campaigns[campaign_index].variants.get(assignment.variant) else { continue };
             if plan.redirect.is_none() {

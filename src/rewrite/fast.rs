@@ -199,23 +199,22 @@ impl<'p> Program<'p> {
                 Action::Remove => Operation::Remove,
             };
             for compound in selector.compounds.iter().filter(|c| c.positions.iter().any(|p| p.of_type)) {
-                program.counted_types = match (std::mem::replace(&mut program.counted_types, CountedTypes::None), &compound.name) {
-                    (CountedTypes::All, _) | (_, None) => CountedTypes::All,
-                    (CountedTypes::None, Some(name)) => CountedTypes::Names(vec![name.clone()]),
-                    (CountedTypes::Names(mut names), Some(name)) => {
+                match (&mut program.counted_types, &compound.name) {
+                    (CountedTypes::All, _) => {}
+                    (_, None) => program.counted_types = CountedTypes::All,
+                    (CountedTypes::None, Some(name)) => program.counted_types = CountedTypes::Names(vec![name.clone()]),
+                    (CountedTypes::Names(names), Some(name)) => {
                         if !names.contains(name) {
                             names.push(name.clone());
                         }
-                        CountedTypes::Names(names)
                     }
-                };
+                }
             }
             program.changes.push(Change { selector, ancestor_bits, operation });
         }
         for (index, change) in program.changes.iter().enumerate().take(64) {
-            let last = change.selector.compounds.last();
-            match last.and_then(|c| c.name.as_ref()).and_then(|n| n.first()) {
-                Some(&first) => program.candidates[(first & 31) as usize] |= 1 << index,
+            match change.selector.compounds.last().and_then(name_class) {
+                Some(class) => program.candidates[class] |= 1 << index,
                 None => program.candidates.iter_mut().for_each(|m| *m |= 1 << index),
             }
         }
@@ -223,8 +222,8 @@ impl<'p> Program<'p> {
             program.ancestor_candidates = vec![0; 32];
         }
         for (bit, ancestor) in program.ancestor_compounds.iter().enumerate() {
-            match ancestor.compound().name.as_ref().and_then(|n| n.first()) {
-                Some(&first) => program.ancestor_candidates[(first & 31) as usize] |= 1 << bit,
+            match name_class(ancestor.compound()) {
+                Some(class) => program.ancestor_candidates[class] |= 1 << bit,
                 None => program.ancestor_candidates.iter_mut().for_each(|m| *m |= 1 << bit),
             }
         }
@@ -235,6 +234,17 @@ impl<'p> Program<'p> {
         self.contents.push(Content { text: Cow::Borrowed(text), escape });
         Chunk(self.contents.len() as u32 - 1)
     }
+}
+
+/// The candidate tables' index for elements a compound can match: the low
+/// five bits of its tag name's first byte (which tell letters apart); `None`
+/// without a tag name (any element).
+fn name_class(compound: &selector::Compound) -> Option<usize> {
+    compound.name.as_ref()?.first().map(|&first| byte_class(first))
+}
+
+fn byte_class(first: u8) -> usize {
+    (first & 31) as usize
 }
 
 /// Whether every selector of the plan is one the fast rewriter matches.
@@ -1063,7 +1073,7 @@ impl<'p> Rewriter<'p> {
         let type_index = if counted { self.typed_children.add_child(&self.lowercase_name, self.stack.len()) } else { 0 };
         let facts = StartTagFacts { input, name: &self.lowercase_name, attributes: &self.attributes, html: ns == Namespace::Html, child_index, type_index };
         let mut matched: u64 = 0;
-        let first_byte_class = (self.lowercase_name.first().copied().unwrap_or(0) & 31) as usize;
+        let first_byte_class = byte_class(self.lowercase_name.first().copied().unwrap_or(0));
         let mut candidates = self.program.candidates[first_byte_class];
         while candidates != 0 {
             let index = candidates.trailing_zeros() as usize;

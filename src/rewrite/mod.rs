@@ -186,13 +186,9 @@ struct LolHtmlRewriter {
 
 impl LolHtmlRewriter {
     fn new(plan: &Plan, state_script: Option<String>, charset: Option<&str>) -> Result<LolHtmlRewriter, RewriteError> {
+        // `ascii_compatible_encoding` refuses the others, so `new` takes it.
         let page_encoding = charset.map(ascii_compatible_encoding).transpose()?;
-        let encoding = match (charset, page_encoding) {
-            (Some(label), Some(page_encoding)) => {
-                AsciiCompatibleEncoding::new(page_encoding).ok_or_else(|| RewriteError::UnsupportedEncoding(label.to_string()))?
-            }
-            _ => AsciiCompatibleEncoding::utf_8(),
-        };
+        let encoding = page_encoding.and_then(AsciiCompatibleEncoding::new).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
         let detector = fast::Rewriter::new(&NO_CHANGES, &mut None, page_encoding).map(Box::new);
         let output: Output = Rc::new(RefCell::new(Vec::with_capacity(16 * 1024)));
         let applied = Rc::new(Cell::new(0u32));
@@ -283,26 +279,34 @@ impl LolHtmlRewriter {
         };
         // Its output is the input: only where it gives up matters.
         detector.push(chunk);
-        self.held.extend_from_slice(chunk);
+        let available = self.held.len() + chunk.len();
         let trusted_until = detector.selector_dependent_from().unwrap_or(u64::MAX);
         let passed = match (detector.ambiguity_offset(), detector.bail_out_reason()) {
-            (Some(at), _) if at < trusted_until => return self.give_up_at(at),
+            (Some(at), _) if at < trusted_until => {
+                self.held.extend_from_slice(chunk);
+                return self.give_up_at(at);
+            }
             (Some(_), _) | (_, Some(_)) => {
                 self.detector = None;
-                self.held.len()
+                available
             }
             (None, None) if trusted_until != u64::MAX => {
                 self.detector = None;
-                self.held.len()
+                available
             }
-            (None, None) if detector.ambiguity_possible() => (detector.consumed().saturating_sub(self.fed) as usize).min(self.held.len()),
-            (None, None) => self.held.len(),
+            (None, None) if detector.ambiguity_possible() => (detector.consumed().saturating_sub(self.fed) as usize).min(available),
+            (None, None) => available,
         };
+        // Usually nothing is held and all of the chunk passes: lol_html
+        // reads it where it is.
         let held = std::mem::take(&mut self.held);
-        self.write(&held[..passed]);
-        self.fed += passed as u64;
+        let from_chunk = passed.saturating_sub(held.len());
+        self.write(&held[..passed.min(held.len())]);
+        self.write(&chunk[..from_chunk]);
         self.held = held;
-        self.held.drain(..passed);
+        self.held.drain(..passed.min(self.held.len()));
+        self.held.extend_from_slice(&chunk[from_chunk..]);
+        self.fed += passed as u64;
         self.take()
     }
 
