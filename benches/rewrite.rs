@@ -21,7 +21,8 @@
 //!
 //! `cargo bench --bench rewrite`; BENCH_QUICK=1 for a short run,
 //! BENCH_SETS=cloudflare,corpus-small to keep only some page sets,
-//! BENCH_COUNT=<variant> to run one variant once (for valgrind). Under
+//! BENCH_COUNT=<variant> to run one variant once (for valgrind; with
+//! BENCH_REPEAT=<n>, n times, for `perf stat` or `perf record`). Under
 //! `cargo test --all-targets` (no `--bench` argument) every benchmark runs
 //! once as a smoke test and nothing is timed. The pages come from
 //! ../shared/corpus (BENCH_CORPUS_DIR overrides); without them it skips.
@@ -414,7 +415,12 @@ fn main() {
     if let Ok(id) = std::env::var("BENCH_COUNT") {
         let all = Variant::main().into_iter().chain((0..20).map(Variant::NoopOne));
         let v = all.into_iter().find(|v| v.id() == id).unwrap_or_else(|| panic!("BENCH_COUNT: no variant {id}"));
-        let bytes: usize = sets.iter().map(|set| run(v, set, &plans).0).sum();
+        // BENCH_REPEAT=<n>: n passes, for `perf stat` (hardware counters).
+        let repeat: usize = std::env::var("BENCH_REPEAT").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+        let mut bytes = 0;
+        for _ in 0..repeat {
+            bytes = sets.iter().map(|set| run(v, set, &plans).0).sum();
+        }
         println!("{id}: {bytes} bytes out");
         return;
     }
