@@ -30,15 +30,16 @@ const empty = (p) => p.force == null && p.ctx == null && !p.debug;
 // Percent-encodes like the engine's `encode` (`:` and `,` stay literal).
 const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%3A/g, ":").replace(/%2C/g, ",");
 
-/** The canonical query string of preview parameters (PreviewParams::to_query). */
+/** The canonical query string of preview parameters (PreviewParams::to_query):
+ * in the order of KEYS, `debug` as 1 when set, the rest percent-encoded (`exp`,
+ * digits and a sign from `parse`, encodes to itself). */
 export function query(p) {
   const q = [];
-  if (p.force != null) q.push("tailor=" + enc(p.force));
-  if (p.ctx != null) q.push("tailor_ctx=" + enc(p.ctx));
-  if (p.debug) q.push("tailor_debug=1");
-  if (p.exp != null) q.push("tailor_exp=" + p.exp);
-  if (p.sig != null) q.push("tailor_sig=" + enc(p.sig));
-  if (p.psig != null) q.push("tailor_psig=" + enc(p.psig));
+  // (Own keys only: a page may have added enumerable ones to Object.prototype.)
+  for (const k of Object.keys(KEYS)) {
+    const v = p[KEYS[k]];
+    if (v != null && v !== false) q.push(k + "=" + (v === true ? 1 : enc(v)));
+  }
   return q.join("&");
 }
 
