@@ -20,8 +20,8 @@ export function start(options) {
 }
 
 const byId = (id) => D.getElementById(id);
-const drop = (id) => { const el = byId(id); el && el.remove(); };
-const warn = (e) => console.warn("tailor: " + ((e && e.message) || e));
+const drop = (id) => byId(id)?.remove();
+const warn = (e) => console.warn("tailor: " + (e?.message || e));
 const fail = (e) => { drop("tailor-hide"); drop("tailor-pending"); warn(e); };
 
 async function run(o) {
@@ -59,7 +59,7 @@ async function run(o) {
   }
   lastUrl = page();
   reported = new Set();
-  adopting = state && state.applied === true;
+  adopting = state?.applied === true;
   if (adopting) {
     // The worker already personalized this HTML: report its decisions, show
     // the page, and only take over for what comes later.
@@ -77,14 +77,13 @@ async function run(o) {
     const preview = !!asked && !!o.qaUrl;
     const [module, g, side] = await Promise.all([
       compile(preview ? o.qaUrl : o.wasmUrl),
-      state && state.geo
-        ? state.geo
-        : o.geo
+      state?.geo ||
+        (o.geo
           ? fetch(o.geo)
             .then((r) => r.text())
-            .then((t) => ({ country: (/^loc=(\w+)/m.exec(t) || [])[1] }))
+            .then((t) => ({ country: /^loc=(\w+)/m.exec(t)?.[1] }))
             .catch(() => ({}))
-          : {},
+          : {}),
       preview && o.qaJsUrl ? script(o.qaJsUrl) : null,
     ]);
     qaSide = side;
@@ -95,14 +94,14 @@ async function run(o) {
     if (!rules) throw Error("no tailor.rules section in the wasm");
     const err = load(new Uint8Array(rules));
     if (err) throw Error(err);
-    fresh = state && state.visitor;
+    fresh = state?.visitor;
     if (!/^[\w.-]{1,64}$/.test(fresh || "")) {
       fresh = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b | 256).toString(16).slice(1)).join("");
     }
     // The worker verified the preview of this page load (in signed mode the
     // browser cannot: it has no key); that preview, and only that one, is
     // trusted for the rest of the page's life (SPA navigations).
-    if (state && state.qa === true) trusted = asked;
+    if (state?.qa === true) trusted = asked;
     // Without the worker's verdict, a link signed for the browser (Ed25519,
     // checked against the public key built into the wasm) is trusted too.
     const pk = WebAssembly.Module.customSections(module, "tailor.preview_key")[0];
@@ -143,8 +142,8 @@ async function run(o) {
     const q = session();
     const r = JSON.parse(calls.decide(facts(q)));
     if (r.error) throw Error(r.error);
-    const qa = r.preview && r.preview.active;
-    for (const n of (r.preview && r.preview.notes) || []) if (!noted.has(n)) noted.add(n), console.info("tailor: " + n);
+    const qa = r.preview?.active;
+    for (const n of r.preview?.notes || []) if (!noted.has(n)) noted.add(n), console.info("tailor: " + n);
     // `Secure` cookies cannot be set from plain http pages (localhost aside).
     // A preview never stores the visitor's assignment.
     if (r.setCookie && !qa) D.cookie = isSecureContext ? r.setCookie : r.setCookie.replace(/; ?Secure/i, "");
@@ -204,7 +203,7 @@ async function run(o) {
     }
     const pending = [...new Set(changes.filter((c) => !c.hit).map((c) => c.select))];
     let style = byId("tailor-pending");
-    if (expired || !pending.length) return style && style.remove();
+    if (expired || !pending.length) return style?.remove();
     if (!style) {
       style = D.createElement("style");
       style.id = "tailor-pending";
