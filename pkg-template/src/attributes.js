@@ -90,7 +90,7 @@ export function attributeWriter(reserve) {
       buf[at++] = v ? 2 : 1;
       return true;
     }
-    if (typeof v === "bigint") throw new TypeError("tailor: a BigInt attribute cannot be evaluated (as in JSON.stringify)");
+    if (typeof v === "bigint") throw TypeError("tailor: a BigInt attribute cannot be evaluated (as in JSON.stringify)");
     if (typeof v !== "object") return false; // undefined, function, symbol
     room(5);
     if (v === null) {

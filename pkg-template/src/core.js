@@ -171,7 +171,7 @@ async function run(o) {
     if (!adopting) emit(decisions, qa);
     // The preview badge and debug panel; a broken panel never breaks the page.
     try {
-      if (qaSide) qaSide.render(r, q, own);
+      qaSide?.render(r, q, own);
     } catch (e) {
       warn(e);
     }

@@ -23,7 +23,7 @@ import { attributeWriter } from "./attributes.js";
 export function engineCalls({ evaluate, decide, attributes_buffer }, memory) {
   const encode = attributeWriter((n) => {
     const start = attributes_buffer(n);
-    if (start === 0) throw new Error("tailor: the engine is busy");
+    if (start === 0) throw Error("tailor: the engine is busy");
     return [new Uint8Array(memory.buffer), start];
   });
   let view = new Int32Array(memory.buffer);
