@@ -248,13 +248,12 @@ async function run(o) {
   // Late elements (scripts, lazy content, SPA renders): observed for
   // WATCH_MS after each decision, and until `load` + timeout.
   function watch(ms) {
-    const now = () => performance.now();
-    until = Math.max(until, now() + ms);
+    until = Math.max(until, performance.now() + ms);
     if (mo) return;
     mo = new MutationObserver(scan);
     mo.observe(D.documentElement, { childList: true, subtree: true });
     const tick = () => {
-      const left = until - now();
+      const left = until - performance.now();
       if (left > 0) setTimeout(tick, left);
       else mo = mo.disconnect();
     };
