@@ -5,11 +5,11 @@
 import { start } from "./core.js";
 
 const s = document.currentScript;
-const d = (s && s.dataset) || {};
+const d = s?.dataset || {};
 start({
   timeout: d.timeout,
   geo: d.geo,
-  attributes: (window.tailor || {}).attributes,
+  attributes: window.tailor?.attributes,
   wasmUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor.wasm") : "/tailor/tailor.wasm",
   qaUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor-qa.wasm") : "/tailor/tailor-qa.wasm",
   qaJsUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor-qa.js") : "/tailor/tailor-qa.js",
