@@ -43,14 +43,6 @@ export function query(p) {
   return q.join("&");
 }
 
-function readCookie(name) {
-  for (const piece of D.cookie.split(";")) {
-    const i = piece.indexOf("=");
-    if (i > 0 && piece.slice(0, i).trim() == name) return piece.slice(i + 1).trim().replace(/^"(.*)"$/, "$1");
-  }
-  return "";
-}
-
 /**
  * The preview in effect for the current URL, as a canonical query string
  * ("" for none): the URL's parameters (stored in the session cookie), or the
@@ -68,6 +60,9 @@ export function session() {
     D.cookie = COOKIE + "=" + q.replace(/,/g, "%2C") + attrs;
     return q;
   }
-  const p = parse(readCookie(COOKIE));
+  // The first COOKIE in document.cookie, its value trimmed and unquoted (a
+  // regular expression: `\s` is what `trim` removes, from the name as well).
+  const c = /(?:^|;)\s*tailor_preview\s*=([^;]*)/.exec(D.cookie);
+  const p = parse(c ? c[1].trim().replace(/^"(.*)"$/, "$1") : "");
   return empty(p) || p.force == "reset" ? "" : query(p);
 }
