@@ -160,8 +160,7 @@ async function run(o) {
     const seen = {};
     changes = plan.changes.map((c) => {
       let k = c.select + "\0" + c.action + "\0" + JSON.stringify(c.value);
-      seen[k] = (seen[k] || 0) + 1;
-      k += "\0" + seen[k];
+      k += "\0" + (seen[k] = (seen[k] || 0) + 1);
       if (!done.has(k)) done.set(k, new WeakSet());
       return { ...c, k };
     });
