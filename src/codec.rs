@@ -5,18 +5,28 @@
 //! corrupted ruleset is detected and refused with an error, and the platforms
 //! then pass pages through untouched instead of acting on garbage. The decoder
 //! never panics and never trusts a length it cannot back with bytes.
+//!
+//! Conditions and saved groups are stored compiled (see [`condition`]): the
+//! engines decode them ready to evaluate instead of compiling their JSON
+//! at load time, which keeps the condition compiler out of every
+//! visitor's download. The JSON a clause came from, which only
+//! explanations of a decision show, is included by [`encode`] (the edge's
+//! and the QA engine's ruleset) and left out by [`encode_lean`] (the lean
+//! browser engine's, which never explains).
 
-use crate::condition::{Condition, SavedGroups};
+mod condition;
+
 use crate::glob::Glob;
 use crate::preview::PreviewMode;
-use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Seed, Segment, Site, Targeting, Variant};
+use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Seed, Segment, Site, Variant};
 use crate::template::{Part, Template};
 use crate::value::Value;
 use std::fmt;
 
 /// `TLRS`: tailor ruleset.
 pub const MAGIC: &[u8; 4] = b"TLRS";
-pub const FORMAT_VERSION: u8 = 1;
+/// 2: conditions and saved groups stored compiled (1 stored their JSON).
+pub const FORMAT_VERSION: u8 = 2;
 /// The name of the wasm custom section that carries the ruleset.
 pub const SECTION_NAME: &str = "tailor.rules";
 const HEADER_LEN: usize = 4 + 1 + 4 + 4;
@@ -82,20 +92,35 @@ fn checksum(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ b as u32).wrapping_mul(0x0100_0193))
 }
 
+/// The binary form, with the sources of conditions that have them (see
+/// [`encode_lean`]). `decode(encode(r))` decides and explains as `r` does,
+/// and encodes to the same bytes.
 pub fn encode(rules: &Ruleset) -> Vec<u8> {
-    let mut w = Writer(Vec::with_capacity(1024));
+    encode_with(rules, true)
+}
+
+/// The binary form without the sources of conditions: the same decisions,
+/// but [`crate::condition::Condition::first_failure`] cannot show what a
+/// failed clause expected. For the lean browser engine, which decides
+/// without reasons (the QA engine, which explains, gets [`encode`]'s).
+pub fn encode_lean(rules: &Ruleset) -> Vec<u8> {
+    encode_with(rules, false)
+}
+
+fn encode_with(rules: &Ruleset, sources: bool) -> Vec<u8> {
+    let mut w = Writer { out: Vec::with_capacity(1024), sources };
     w.site(&rules.site);
-    w.value(&rules.groups_source);
+    w.saved_groups(&rules.saved_groups);
     w.uint(rules.segments.len() as u64);
     for segment in &rules.segments {
         w.str(&segment.name);
-        w.value(&segment.targeting.source);
+        w.condition(&segment.condition);
     }
     w.uint(rules.campaigns.len() as u64);
     for campaign in &rules.campaigns {
         w.campaign(campaign);
     }
-    let body = w.0;
+    let body = w.out;
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(MAGIC);
     out.push(FORMAT_VERSION);
@@ -132,7 +157,11 @@ pub fn decode(bytes: &[u8]) -> Result<Ruleset, DecodeError> {
     }
 }
 
-struct Writer(Vec<u8>);
+struct Writer {
+    out: Vec<u8>,
+    /// Whether clauses' sources are written (see [`encode_lean`]).
+    sources: bool,
+}
 
 impl Writer {
     fn uint(&mut self, mut n: u64) {
@@ -140,21 +169,21 @@ impl Writer {
             let byte = (n & 0x7f) as u8;
             n >>= 7;
             if n == 0 {
-                self.0.push(byte);
+                self.out.push(byte);
                 return;
             }
-            self.0.push(byte | 0x80);
+            self.out.push(byte | 0x80);
         }
     }
     fn int(&mut self, n: i64) {
         self.uint(((n << 1) ^ (n >> 63)) as u64);
     }
     fn f64(&mut self, n: f64) {
-        self.0.extend_from_slice(&n.to_le_bytes());
+        self.out.extend_from_slice(&n.to_le_bytes());
     }
     fn str(&mut self, s: &str) {
         self.uint(s.len() as u64);
-        self.0.extend_from_slice(s.as_bytes());
+        self.out.extend_from_slice(s.as_bytes());
     }
     fn strs(&mut self, items: impl ExactSizeIterator<Item = impl AsRef<str>>) {
         self.uint(items.len() as u64);
@@ -164,37 +193,30 @@ impl Writer {
     }
     fn opt_int(&mut self, n: Option<i64>) {
         match n {
-            None => self.0.push(0),
+            None => self.out.push(0),
             Some(n) => {
-                self.0.push(1);
+                self.out.push(1);
                 self.int(n);
             }
         }
     }
     fn value(&mut self, v: &Value) {
         match v {
-            Value::Null => self.0.push(0),
-            Value::Bool(false) => self.0.push(1),
-            Value::Bool(true) => self.0.push(2),
-            Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 && !(*n == 0.0 && n.is_sign_negative()) => {
-                self.0.push(7);
-                self.int(*n as i64);
-            }
-            Value::Number(n) => {
-                self.0.push(3);
-                self.f64(*n);
-            }
+            Value::Null => self.out.push(0),
+            Value::Bool(false) => self.out.push(1),
+            Value::Bool(true) => self.out.push(2),
+            Value::Number(n) => self.number(*n),
             Value::String(s) => {
-                self.0.push(4);
+                self.out.push(4);
                 self.str(s);
             }
             Value::Array(items) => {
-                self.0.push(5);
+                self.out.push(5);
                 self.uint(items.len() as u64);
                 items.iter().for_each(|i| self.value(i));
             }
             Value::Object(entries) => {
-                self.0.push(6);
+                self.out.push(6);
                 self.uint(entries.len() as u64);
                 for (k, v) in entries {
                     self.str(k);
@@ -203,16 +225,26 @@ impl Writer {
             }
         }
     }
+    /// A number as [`Writer::value`] writes it: small integers as varints.
+    fn number(&mut self, n: f64) {
+        if n.fract() == 0.0 && n.abs() < 1e15 && !(n == 0.0 && n.is_sign_negative()) {
+            self.out.push(7);
+            self.int(n as i64);
+        } else {
+            self.out.push(3);
+            self.f64(n);
+        }
+    }
     fn template(&mut self, t: &Template) {
         self.uint(t.parts().len() as u64);
         for part in t.parts() {
             match part {
                 Part::Literal(text) => {
-                    self.0.push(0);
+                    self.out.push(0);
                     self.str(text);
                 }
                 Part::Token { path, fallback } => {
-                    self.0.push(1);
+                    self.out.push(1);
                     self.str(path);
                     self.str(fallback);
                 }
@@ -225,14 +257,14 @@ impl Writer {
         self.strs(site.redirect_hosts.iter());
         self.strs(site.custom_attributes.iter());
         match &site.consent {
-            None => self.0.push(0),
+            None => self.out.push(0),
             Some(c) => {
-                self.0.push(1);
+                self.out.push(1);
                 self.str(&c.cookie);
                 self.str(&c.value);
             }
         }
-        self.0.push(match site.preview {
+        self.out.push(match site.preview {
             PreviewMode::Open => 0,
             PreviewMode::Signed => 1,
         });
@@ -244,34 +276,34 @@ impl Writer {
         self.uint(c.audience.len() as u64);
         c.audience.iter().for_each(|&s| self.uint(s as u64));
         match &c.when {
-            None => self.0.push(0),
-            Some(t) => {
-                self.0.push(1);
-                self.value(&t.source);
+            None => self.out.push(0),
+            Some(condition) => {
+                self.out.push(1);
+                self.condition(condition);
             }
         }
         self.int(c.priority as i64);
         match &c.group {
-            None => self.0.push(0),
+            None => self.out.push(0),
             Some(g) => {
-                self.0.push(1);
+                self.out.push(1);
                 self.str(g);
             }
         }
         self.opt_int(c.schedule.start);
         self.opt_int(c.schedule.end);
         match c.schedule.hours {
-            None => self.0.push(0),
+            None => self.out.push(0),
             Some((from, to)) => {
-                self.0.push(1);
+                self.out.push(1);
                 self.uint(from as u64);
                 self.uint(to as u64);
             }
         }
-        self.0.push(c.schedule.days);
+        self.out.push(c.schedule.days);
         self.f64(c.coverage);
         self.str(&c.seed);
-        self.0.push(match c.kind {
+        self.out.push(match c.kind {
             CampaignKind::Personalization => 0,
             CampaignKind::Experiment => 1,
         });
@@ -280,9 +312,9 @@ impl Writer {
             self.str(&v.id);
             self.f64(v.weight);
             match &v.redirect {
-                None => self.0.push(0),
+                None => self.out.push(0),
                 Some(t) => {
-                    self.0.push(1);
+                    self.out.push(1);
                     self.template(t);
                 }
             }
@@ -296,12 +328,12 @@ impl Writer {
     fn action(&mut self, a: &Action) {
         match a {
             Action::Text(t) => {
-                self.0.push(0);
+                self.out.push(0);
                 self.template(t);
             }
             Action::Html(h) => self.tagged_str(1, h),
             Action::SetAttr(pairs) => {
-                self.0.push(2);
+                self.out.push(2);
                 self.uint(pairs.len() as u64);
                 for (name, value) in pairs {
                     self.str(name);
@@ -316,15 +348,15 @@ impl Writer {
             Action::Prepend(h) => self.tagged_str(8, h),
             Action::Append(h) => self.tagged_str(9, h),
             Action::Replace(h) => self.tagged_str(10, h),
-            Action::Remove => self.0.push(11),
+            Action::Remove => self.out.push(11),
         }
     }
     fn tagged_str(&mut self, tag: u8, s: &str) {
-        self.0.push(tag);
+        self.out.push(tag);
         self.str(s);
     }
     fn tagged_strs(&mut self, tag: u8, v: &[String]) {
-        self.0.push(tag);
+        self.out.push(tag);
         self.strs(v.iter());
     }
 }
@@ -361,15 +393,14 @@ impl Reader<'_> {
     }
     fn ruleset(&mut self) -> Ruleset {
         let site = self.site();
-        let groups_source = self.value(0);
-        let segments = self.list(|r| Segment { name: r.string(), targeting: r.targeting() });
+        let saved_groups = self.saved_groups();
+        let segments = self.list(|r| Segment { name: r.string(), condition: r.condition() });
         let segment_count = segments.len();
         let campaigns = self.list(|r| r.campaign(segment_count));
         if self.pos != self.bytes.len() {
             self.fail("trailing bytes");
         }
-        let saved_groups = SavedGroups::from_payload(&groups_source);
-        Ruleset { site, segments, saved_groups, groups_source, campaigns }
+        Ruleset { site, segments, saved_groups, campaigns }
     }
     /// The next byte; 0 once something is wrong.
     fn byte(&mut self) -> u8 {
@@ -477,14 +508,6 @@ impl Reader<'_> {
             }
         }
     }
-    fn targeting(&mut self) -> Targeting {
-        let source = self.value(0);
-        let condition = Condition::parse(&source).unwrap_or_else(|_| {
-            self.fail("condition");
-            Condition::default()
-        });
-        Targeting { source, condition }
-    }
     fn template(&mut self) -> Template {
         Template::from_parts(self.list(|r| match r.byte() {
             0 => Part::Literal(r.string()),
@@ -516,7 +539,7 @@ impl Reader<'_> {
             }
             s as u32
         });
-        let when = if self.flag() { Some(self.targeting()) } else { None };
+        let when = if self.flag() { Some(self.condition()) } else { None };
         let priority = i32::try_from(self.int()).unwrap_or_else(|_| {
             self.fail("priority");
             0

@@ -44,12 +44,14 @@ use std::fmt;
 /// Entries come in the SDK's two shapes: a bare array of values (v1), or
 /// `{"type":"list","attributeKey":..,"values":[..]}` and
 /// `{"type":"condition","condition":{..}}` (v2). Condition groups are
-/// compiled once, when inserted.
+/// compiled once, when inserted (the binary ruleset stores them compiled,
+/// see [`crate::codec`]).
 #[derive(Debug, Clone, Default)]
-pub struct SavedGroups(Vec<(String, Group)>);
+pub struct SavedGroups(pub(crate) Vec<(String, Group)>);
 
+/// v2 entries keep their payload entry (`source`) for [`SavedGroups::to_payload`].
 #[derive(Debug, Clone)]
-enum Group {
+pub(crate) enum Group {
     /// A v1 bare array.
     Values(Vec<Value>),
     /// `None` parts are malformed (`attributeKey` not a string, `values` not an array).
@@ -213,37 +215,46 @@ impl Ctx<'_> {
 
 /// A compiled targeting condition. The default is the empty condition
 /// (`{}`), which every visitor matches.
+///
+/// The tree below is what the binary ruleset stores ([`crate::codec`]
+/// writes and reads it node for node), so the engines decode conditions
+/// ready to evaluate and do not link the compiler ([`Condition::parse`]).
 #[derive(Debug, Clone, Default)]
 pub struct Condition {
-    doc: Doc,
+    pub(crate) doc: Doc,
 }
 
 /// A condition document: every clause must hold.
 #[derive(Debug, Clone, Default)]
-struct Doc(Vec<Clause>);
+pub(crate) struct Doc(pub(crate) Vec<Clause>);
+
+/// The JSON a clause was compiled from, for [`Condition::first_failure`]
+/// only: [`Condition::parse`] keeps it, and so does a ruleset encoded with
+/// sources (the edge's and the QA engine's); `None` in the lean browser
+/// engine's ruleset, which never explains a decision.
+pub(crate) type Source = Option<Value>;
 
 #[derive(Debug, Clone)]
-enum Clause {
+pub(crate) enum Clause {
     And(Vec<Doc>),
-    /// The source operand is kept for [`Condition::first_failure`].
-    Or(Vec<Doc>, Value),
-    Nor(Vec<Doc>, Value),
-    Not(Box<Doc>, Value),
-    Attr(Box<str>, Test, Value),
+    Or(Vec<Doc>, Source),
+    Nor(Vec<Doc>, Source),
+    Not(Box<Doc>, Source),
+    Attr(Box<str>, Test, Source),
     /// `$savedGroup`; `None` for a malformed reference (matches nobody).
-    SavedGroup(Option<GroupRef>, Value),
+    SavedGroup(Option<GroupRef>, Source),
 }
 
 #[derive(Debug, Clone)]
-struct GroupRef {
-    id: Box<str>,
+pub(crate) struct GroupRef {
+    pub(crate) id: Box<str>,
     /// `Some(None)`: an `attributeKey` that is not a string (matches nobody).
-    attribute_key: Option<Option<Box<str>>>,
+    pub(crate) attribute_key: Option<Option<Box<str>>>,
 }
 
 /// GrowthBook's `evalConditionValue`: the test applied to one attribute value.
 #[derive(Debug, Clone)]
-enum Test {
+pub(crate) enum Test {
     /// `value + "" === s`
     Str(Box<str>),
     /// `value * 1 === n`
@@ -260,7 +271,7 @@ enum Test {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Rel {
+pub(crate) enum Rel {
     Eq,
     Ne,
     Lt,
@@ -270,6 +281,9 @@ enum Rel {
 }
 
 impl Rel {
+    /// Every relation, in the order of their numbers in the binary ruleset (`rel as u8`).
+    pub(crate) const ALL: [Rel; 6] = [Rel::Eq, Rel::Ne, Rel::Lt, Rel::Lte, Rel::Gt, Rel::Gte];
+
     fn holds(self, ord: Option<Ordering>) -> bool {
         match self {
             Rel::Eq => ord == Some(Ordering::Equal),
@@ -285,13 +299,13 @@ impl Rel {
 /// A JavaScript primitive as `ToPrimitive` yields it for `<`; strings keep
 /// their numeric value for comparisons against numbers.
 #[derive(Debug, Clone)]
-enum Prim {
+pub(crate) enum Prim {
     Num(f64),
     Str(Box<str>, f64),
 }
 
 #[derive(Debug, Clone)]
-enum Op {
+pub(crate) enum Op {
     Eq(Value),
     Ne(Value),
     Cmp(Rel, Prim),
@@ -318,8 +332,14 @@ enum Op {
         items: Option<Vec<Test>>,
         fold: bool,
     },
-    /// `None`: the regex did not compile, always false (the SDK's try/catch).
-    Regex(Option<Regex>),
+    /// `$regex`/`$regexi` (`fold`). `pattern`, which the binary ruleset
+    /// stores: `None` when the operand is not a string; `re`: `None` when
+    /// the regex did not compile, always false (the SDK's try/catch).
+    Regex {
+        pattern: Option<Box<str>>,
+        fold: bool,
+        re: Option<Regex>,
+    },
     /// A regex that is a plain literal, optionally anchored (`^news`,
     /// `\.pdf$`): string operations instead of a regex engine. `fold`: `/i`
     /// with an ASCII literal.
@@ -617,11 +637,11 @@ impl Compiler {
             let mark = self.enter(key);
             let clause = match key.as_str() {
                 "$and" => Clause::And(self.docs(val)),
-                "$or" => Clause::Or(self.docs(val), val.clone()),
-                "$nor" => Clause::Nor(self.docs(val), val.clone()),
-                "$not" => Clause::Not(Box::new(self.doc(val)), val.clone()),
-                "$savedGroup" => Clause::SavedGroup(self.group_ref(val), val.clone()),
-                _ => Clause::Attr(key.as_str().into(), self.test(val, false), val.clone()),
+                "$or" => Clause::Or(self.docs(val), Some(val.clone())),
+                "$nor" => Clause::Nor(self.docs(val), Some(val.clone())),
+                "$not" => Clause::Not(Box::new(self.doc(val)), Some(val.clone())),
+                "$savedGroup" => Clause::SavedGroup(self.group_ref(val), Some(val.clone())),
+                _ => Clause::Attr(key.as_str().into(), self.test(val, false), Some(val.clone())),
             };
             self.path.truncate(mark);
             clauses.push(clause);
@@ -766,7 +786,7 @@ impl Compiler {
                         None
                     }
                 };
-                Op::Regex(re)
+                Op::Regex { pattern: arg.as_str().map(Into::into), fold, re }
             }
             Operator::Type => {
                 let name = arg.as_str().unwrap_or("");
@@ -1021,8 +1041,8 @@ fn eval_op(op: &Op, v: &Value, g: Ctx<'_>) -> bool {
             }
             _ => false,
         },
-        Op::Regex(Some(re)) => re.is_match(&js_string(v)),
-        Op::Regex(None) => false,
+        Op::Regex { re: Some(re), .. } => re.is_match(&js_string(v)),
+        Op::Regex { re: None, .. } => false,
         Op::Text { text, start, end, fold } => {
             let s = js_string(v);
             let (h, t) = (s.as_bytes(), text.as_bytes());
@@ -1335,8 +1355,17 @@ fn doc_failure(doc: &Doc, obj: &Value, g: Ctx<'_>) -> Option<Failure> {
     doc.0.iter().find(|c| !eval_clause(c, obj, g)).and_then(|c| clause_failure(c, obj, g))
 }
 
+/// The source of a clause as JSON, for [`Failure::expected`].
+fn source_json(src: &Source) -> String {
+    match src {
+        Some(v) => v.to_json(),
+        // A ruleset encoded for the lean browser engine, which never explains.
+        None => "(a condition of a ruleset encoded without sources)".to_string(),
+    }
+}
+
 fn clause_failure(clause: &Clause, obj: &Value, g: Ctx<'_>) -> Option<Failure> {
-    let group = |name: &str, src: &Value| Failure { path: name.into(), actual: None, expected: src.to_json() };
+    let group = |name: &str, src: &Source| Failure { path: name.into(), actual: None, expected: source_json(src) };
     match clause {
         Clause::And(docs) => docs.iter().find_map(|d| doc_failure(d, obj, g)),
         Clause::Or(_, src) => Some(group("$or", src)),
@@ -1347,14 +1376,14 @@ fn clause_failure(clause: &Clause, obj: &Value, g: Ctx<'_>) -> Option<Failure> {
             let actual = resolve(obj, path);
             let v = actual.as_deref().unwrap_or(&NULL);
             let expected = match (test, src) {
-                (Test::Ops(ops), Value::Object(entries)) => {
+                (Test::Ops(ops), Some(Value::Object(entries))) => {
                     let i = ops.iter().position(|op| !eval_op(op, v, g)).unwrap_or(0);
                     match entries.get(i) {
                         Some((k, arg)) => Value::Object(vec![(k.clone(), arg.clone())]).to_json(),
-                        None => src.to_json(),
+                        None => source_json(src),
                     }
                 }
-                _ => src.to_json(),
+                _ => source_json(src),
             };
             Some(Failure { path: path.to_string(), actual: actual.map(Cow::into_owned), expected })
         }

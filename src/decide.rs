@@ -206,14 +206,14 @@ fn eligibility<const EXPLAIN: bool>(rules: &Ruleset, campaign: &Campaign, ctx: &
         let Some(seg) = rules.segments.get(segment as usize) else {
             return Err(Skip::SegmentFailed { segment, failure: None });
         };
-        if !seg.targeting.condition.eval(&ctx.attributes, &rules.saved_groups) {
-            let failure = if EXPLAIN { seg.targeting.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
+        if !seg.condition.eval(&ctx.attributes, &rules.saved_groups) {
+            let failure = if EXPLAIN { seg.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
             return Err(Skip::SegmentFailed { segment, failure });
         }
     }
     if let Some(when) = &campaign.when {
-        if !when.condition.eval(&ctx.attributes, &rules.saved_groups) {
-            let failure = if EXPLAIN { when.condition.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
+        if !when.eval(&ctx.attributes, &rules.saved_groups) {
+            let failure = if EXPLAIN { when.first_failure(&ctx.attributes, &rules.saved_groups) } else { None };
             return Err(Skip::WhenFailed { failure });
         }
     }

@@ -8,17 +8,14 @@
 use crate::condition::{Condition, SavedGroups};
 use crate::glob::Glob;
 use crate::template::Template;
-use crate::value::Value;
 
 /// Everything the engine needs for one site.
 #[derive(Debug, Clone)]
 pub struct Ruleset {
     pub site: Site,
     pub segments: Vec<Segment>,
-    /// GrowthBook saved groups (`$inGroup`), compiled, and the `[groups]`
-    /// table they came from (what the binary form stores).
+    /// GrowthBook saved groups (`$inGroup`), compiled.
     pub saved_groups: SavedGroups,
-    pub groups_source: Value,
     /// In source order; the decision walks them by descending priority,
     /// source order breaking ties.
     pub campaigns: Vec<Campaign>,
@@ -54,15 +51,8 @@ pub struct Consent {
 #[derive(Debug, Clone)]
 pub struct Segment {
     pub name: String,
-    pub targeting: Targeting,
-}
-
-/// A condition together with the JSON it was compiled from: the binary
-/// ruleset stores the source (compact, stable) and the engine compiles it
-/// once at load time.
-#[derive(Debug, Clone)]
-pub struct Targeting {
-    pub source: Value,
+    /// Compiled: the binary ruleset stores the compiled tree, so the
+    /// engines decode it ready to evaluate (see [`crate::codec`]).
     pub condition: Condition,
 }
 
@@ -75,7 +65,7 @@ pub struct Campaign {
     /// Indices into [`Ruleset::segments`]; all must match.
     pub audience: Vec<u32>,
     /// An inline condition that must match too.
-    pub when: Option<Targeting>,
+    pub when: Option<Condition>,
     pub priority: i32,
     /// At most one campaign of a group is given to a visitor: the first
     /// eligible one by priority.

@@ -40,7 +40,13 @@ fn the_binary_form_round_trips_and_decides_identically() {
     let bytes = codec::encode(&original);
     let decoded = codec::decode(&bytes).expect("decodes");
     assert_eq!(codec::encode(&decoded), bytes, "encode(decode(x)) == x");
-    // Decisions from the compiled and the decoded ruleset agree for many visitors.
+    // The lean browser engine's form: the conditions without their sources.
+    let lean_bytes = codec::encode_lean(&original);
+    assert!(lean_bytes.len() < bytes.len());
+    let lean = codec::decode(&lean_bytes).expect("decodes");
+    assert_eq!(codec::encode(&lean), lean_bytes, "a ruleset without sources encodes without them");
+    // Decisions from the compiled and the decoded ruleset agree for many
+    // visitors (the reasons too, except from the lean form, which has none).
     for i in 0..500 {
         let mut f = facts("https://shop.example/pricing/", "2026-12-03T19:30:00+01:00");
         f.cookies = Some(format!("tailor_id=visitor{i}; tier={}", if i % 3 == 0 { "gold" } else { "none" }));
@@ -48,6 +54,10 @@ fn the_binary_form_round_trips_and_decides_identically() {
         let a = decide(&original, &ctx(&original, &f));
         let b = decide(&decoded, &ctx(&decoded, &f));
         assert_eq!(a, b);
+        let none = Default::default();
+        let a = tailor::decide::decide_without_reasons(&original, &ctx(&original, &f), &none);
+        let c = tailor::decide::decide_without_reasons(&lean, &ctx(&lean, &f), &none);
+        assert_eq!(a, c);
     }
 }
 

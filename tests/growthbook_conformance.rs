@@ -186,3 +186,83 @@ fn growthbook_shared_test_vectors() {
     }
     assert!(failures.is_empty(), "{} GrowthBook cases failed", failures.len());
 }
+
+/// The binary ruleset stores conditions and saved groups compiled
+/// (`src/codec/condition.rs`), and the engines decode them instead of
+/// compiling their JSON: for every case, and for the operators and group
+/// shapes the cases do not reach, the decoded condition must be the very
+/// tree `Condition::parse` builds, decide as it does with or without its
+/// sources (`encode` and `encode_lean`), and explain as it does when the
+/// sources are kept.
+#[test]
+fn precompiled_conditions_decide_as_parsed() {
+    use tailor::codec;
+    use tailor::compile::{compile, source::Format};
+    use tailor::model::Segment;
+
+    let text = std::fs::read_to_string(CASES).expect("read growthbook-cases.json");
+    let doc: Json = serde_json::from_str(&text).unwrap();
+    let mut cases: Vec<(Json, Json, Json)> = doc["evalCondition"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[1].clone(), c[2].clone(), c.get(4).cloned().unwrap_or(Json::Null)))
+        .collect();
+    let groups = serde_json::json!({
+        "v1": ["a", 2],
+        "list": {"type": "list", "attributeKey": "id", "values": ["x", "y"]},
+        "nokey": {"type": "list", "values": ["x"]},
+        "badvalues": {"type": "list", "attributeKey": "id", "values": "x"},
+        "cond": {"type": "condition", "condition": {"country": {"$in": ["DE", "AT"]}, "$savedGroup": {"id": "list"}}},
+        "notcond": {"type": "condition", "condition": "x"},
+        "loop": {"type": "condition", "condition": {"$savedGroup": {"id": "loop"}}},
+        "other": {"type": "what"},
+        "junk": 5,
+    });
+    let attributes = serde_json::json!({
+        "id": "x", "country": "DE", "version": "1.2.3-rc.1", "name": "Ärger", "tags": ["News", "a", null, 3],
+        "n": "12", "obj": {"1": 2, "a": [1, {"b": null}]}, "1": "one", "other": "y",
+    });
+    for (condition, attrs) in [
+        (r#"{"name": {"$regexi": "^ärger$"}, "id": {"$regex": "x"}}"#, true),
+        (r#"{"name": {"$regexi": "ÄR"}, "path": {"$regex": "\\.pdf$"}, "q": {"$regex": "a+("}}"#, true),
+        (r#"{"tags": {"$alli": ["news", "A"]}, "name": {"$ini": ["ärger"]}, "country": {"$nini": ["at"]}}"#, true),
+        (r#"{"version": {"$vgt": "1.2.3-beta", "$vlt": 1.3, "$veq": null, "$vne": "v1.2.3+x"}}"#, true),
+        (r#"{"n": {"$lt": "2", "$gte": 12, "$lte": ["12"], "$gt": "0x0b"}, "id": {"$gt": {"a": 1}}}"#, true),
+        (r#"{"tags": {"$size": {"$gt": 2}, "$elemMatch": {"$eq": "a"}, "$all": "x"}, "obj.a": {"$elemMatch": {"b": {"$exists": true}}}}"#, true),
+        (r#"{"id": {"$inGroup": "list", "$notInGroup": "v1", "$type": "string", "$frob": 1, "$exists": 0}, "1": "one"}"#, true),
+        (r#"{"$savedGroup": {"id": "cond"}, "$or": [{"$savedGroup": {"id": "list", "attributeKey": "other"}}, {"$savedGroup": {"id": "nokey", "attributeKey": 3}}]}"#, true),
+        (r#"{"$nor": [{"$savedGroup": {"id": "loop"}}, {"$savedGroup": {"id": "notcond"}}, {"$savedGroup": "x"}], "$not": {"obj": {"1": 2, "a": [1, {"b": null}]}}}"#, true),
+        (r#"{"$and": [{"id": {"$inGroup": "badvalues"}}, {"id": {"$notInGroup": "other"}}, {"id": {"$in": "x", "$all": ["x"]}}], "missing": null, "country": true, "n": 12}"#, true),
+    ] {
+        let attrs = if attrs { attributes.clone() } else { Json::Null };
+        cases.push((serde_json::from_str(condition).unwrap(), attrs, groups.clone()));
+    }
+
+    let mut rules = compile("", "empty.toml", Format::Toml, 0).ruleset.expect("an empty ruleset");
+    let mut checked = 0;
+    for (condition, attrs, groups) in &cases {
+        let Ok(parsed) = Condition::parse(&to_value(condition)) else { continue };
+        let attrs = to_value(attrs);
+        rules.saved_groups = SavedGroups::from_payload(&to_value(groups));
+        rules.segments = vec![Segment { name: "s".into(), condition: parsed.clone() }];
+        let full = codec::decode(&codec::encode(&rules)).expect("decodes");
+        let lean_bytes = codec::encode_lean(&rules);
+        let lean = codec::decode(&lean_bytes).expect("decodes");
+        assert_eq!(codec::encode_lean(&lean), lean_bytes, "{condition}: the lean form round-trips");
+        let decoded = &full.segments[0].condition;
+        assert_eq!(format!("{decoded:?}"), format!("{parsed:?}"), "{condition}: decoded tree");
+        assert_eq!(format!("{:?}", full.saved_groups), format!("{:?}", rules.saved_groups), "{condition}: decoded groups");
+        let want = parsed.eval(&attrs, &rules.saved_groups);
+        assert_eq!(decoded.eval(&attrs, &full.saved_groups), want, "{condition}: decision");
+        assert_eq!(lean.segments[0].condition.eval(&attrs, &lean.saved_groups), want, "{condition}: lean decision");
+        assert_eq!(
+            decoded.first_failure(&attrs, &full.saved_groups),
+            parsed.first_failure(&attrs, &rules.saved_groups),
+            "{condition}: explanation"
+        );
+        assert_eq!(lean.segments[0].condition.first_failure(&attrs, &lean.saved_groups).is_none(), want, "{condition}");
+        checked += 1;
+    }
+    assert!(checked > cases.len() * 9 / 10, "only {checked} of {} cases parse", cases.len());
+}

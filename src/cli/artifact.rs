@@ -60,7 +60,9 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
         // An engine built without the browser part: the worker alone is fine.
         return Ok(None);
     };
-    let wasm = with_custom_section(&wasm, codec::SECTION_NAME, ruleset)?;
+    // The lean engine never explains a decision: its ruleset goes without
+    // the conditions' sources (the QA engine below gets them).
+    let wasm = with_custom_section(&wasm, codec::SECTION_NAME, &codec::encode_lean(rules))?;
     // The QA engine (previews, the debug panel), which the loader fetches
     // instead of the lean one only when a preview is asked for; it alone
     // checks browser-signed preview links, so the public key goes there.

@@ -14,7 +14,7 @@ pub mod zone;
 use crate::condition::{Condition, ConditionError, ConditionIssue, SavedGroups};
 use crate::glob::Glob;
 use crate::html;
-use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Seed, Segment, Site, Targeting, Variant};
+use crate::model::{Action, Campaign, CampaignKind, Change, Consent, Ruleset, Schedule, Seed, Segment, Site, Variant};
 use crate::template::Template;
 use crate::time::{parse_clock, parse_rfc3339, DAY_NAMES};
 use crate::value::Value;
@@ -239,8 +239,7 @@ impl Compiler<'_> {
         let entries = self.table(root, "the rule file")?;
         self.check_keys(entries, TOP_KEYS, "the rule file");
         let site = self.site(root.get("site"));
-        let groups_source = self.groups(root.get("groups"));
-        let saved_groups = SavedGroups::from_payload(&groups_source);
+        let saved_groups = SavedGroups::from_payload(&self.groups(root.get("groups")));
         let (segments, broken_segments) = self.segments(root.get("segments"), &site);
 
         let mut campaigns = Vec::new();
@@ -272,7 +271,7 @@ impl Compiler<'_> {
             },
         }
         self.cross_campaign_checks(&campaigns, &infos);
-        Some(Ruleset { site, segments: segments.into_iter().map(|(s, _)| s).collect(), saved_groups, groups_source, campaigns })
+        Some(Ruleset { site, segments: segments.into_iter().map(|(s, _)| s).collect(), saved_groups, campaigns })
     }
 
     /// A file without campaigns compiles to a ruleset that changes nothing. That is a warning,
@@ -405,7 +404,7 @@ impl Compiler<'_> {
         let Some(node) = node else { return (segments, broken) };
         for entry in self.table(node, "[segments]").unwrap_or_default() {
             match self.condition(&entry.value, &format!("segment `{}`", entry.key), site) {
-                Some(targeting) => segments.push((Segment { name: entry.key.clone(), targeting }, entry.key_span)),
+                Some(condition) => segments.push((Segment { name: entry.key.clone(), condition }, entry.key_span)),
                 None => broken.push(entry.key.clone()),
             }
         }
@@ -414,7 +413,7 @@ impl Compiler<'_> {
 
     /// Compiles a GrowthBook condition, checking attribute names, operators
     /// and regexes, each at its own position.
-    fn condition(&mut self, node: &Node, what: &str, site: &Site) -> Option<Targeting> {
+    fn condition(&mut self, node: &Node, what: &str, site: &Site) -> Option<Condition> {
         if !matches!(node.kind, NodeKind::Table(_)) {
             self.error(node.span, format!("{what} must be a condition table such as `{{ country = \"DE\" }}`, found {}", node.type_name()));
             return None;
@@ -467,7 +466,7 @@ impl Compiler<'_> {
                 ok = false;
             }
         }
-        ok.then_some(Targeting { source, condition })
+        ok.then_some(condition)
     }
 
     fn template(&mut self, node: &Node, what: &str, site: &Site) -> Option<Template> {
