@@ -19,7 +19,7 @@
 //!
 //! - document: count, then clauses; a clause is a tag byte (low 3 bits:
 //!   `$and` 0, `$or` 1, `$nor` 2, `$not` 3, attribute 4, `$savedGroup` 5;
-//!   bit 3: its source JSON follows the clause), then `$and`/`$or`/`$nor`:
+//!   bit 3: its source JSON follows the tag), then `$and`/`$or`/`$nor`:
 //!   count and documents; `$not`: a document; attribute: path and test;
 //!   `$savedGroup`: 0, or 1, the id and the attribute key (0: none,
 //!   1: not a string, 2: a string follows).
@@ -56,8 +56,13 @@ impl Writer {
                 Clause::Attr(_, _, s) => (4, s),
                 Clause::SavedGroup(_, s) => (5, s),
             };
-            let source = source.as_ref().filter(|_| self.sources);
-            self.out.push(if source.is_some() { tag | HAS_SOURCE } else { tag });
+            match source.as_ref().filter(|_| self.sources) {
+                Some(source) => {
+                    self.out.push(tag | HAS_SOURCE);
+                    self.value(source);
+                }
+                None => self.out.push(tag),
+            }
             match clause {
                 Clause::And(docs) | Clause::Or(docs, _) | Clause::Nor(docs, _) => self.docs(docs),
                 Clause::Not(doc, _) => self.doc(doc),
@@ -78,9 +83,6 @@ impl Writer {
                         }
                     }
                 }
-            }
-            if let Some(source) = source {
-                self.value(source);
             }
         }
     }
@@ -261,31 +263,18 @@ impl Reader<'_> {
     /// `depth`: that of the clause's value in the source.
     fn clause(&mut self, depth: usize) -> Clause {
         let tag = self.byte();
-        let clause = match tag & !HAS_SOURCE {
-            0 => Clause::And(self.docs(depth)),
-            1 => Clause::Or(self.docs(depth), None),
-            2 => Clause::Nor(self.docs(depth), None),
-            3 => Clause::Not(Box::new(self.doc(depth)), None),
-            4 => Clause::Attr(self.string().into(), self.test(depth), None),
-            5 => Clause::SavedGroup(self.group_ref(), None),
+        let source: Source = if tag & HAS_SOURCE != 0 { Some(self.value(depth)) } else { None };
+        match tag & !HAS_SOURCE {
+            1 => Clause::Or(self.docs(depth), source),
+            2 => Clause::Nor(self.docs(depth), source),
+            3 => Clause::Not(Box::new(self.doc(depth)), source),
+            4 => Clause::Attr(self.text(), self.test(depth), source),
+            5 => Clause::SavedGroup(self.group_ref(), source),
+            // `$and` has no source of its own.
+            0 if source.is_none() => Clause::And(self.docs(depth)),
             _ => {
                 self.fail("condition clause tag");
-                return Clause::And(Vec::new());
-            }
-        };
-        if tag & HAS_SOURCE == 0 {
-            return clause;
-        }
-        let source: Source = Some(self.value(depth));
-        match clause {
-            Clause::Or(docs, _) => Clause::Or(docs, source),
-            Clause::Nor(docs, _) => Clause::Nor(docs, source),
-            Clause::Not(doc, _) => Clause::Not(doc, source),
-            Clause::Attr(path, test, _) => Clause::Attr(path, test, source),
-            Clause::SavedGroup(r, _) => Clause::SavedGroup(r, source),
-            Clause::And(docs) => {
-                self.fail("condition clause tag");
-                Clause::And(docs)
+                Clause::And(Vec::new())
             }
         }
     }
@@ -299,11 +288,11 @@ impl Reader<'_> {
         if !self.flag() {
             return None;
         }
-        let id = self.string().into();
+        let id = self.text();
         let attribute_key = match self.byte() {
             0 => None,
             1 => Some(None),
-            2 => Some(Some(self.string().into())),
+            2 => Some(Some(self.text())),
             _ => {
                 self.fail("saved group reference");
                 None
@@ -328,6 +317,12 @@ impl Reader<'_> {
             Value::Null => Test::Null,
             json => Test::Json(json),
         }
+    }
+
+    /// A string as a `Box<str>`, made in one place (each `String` to
+    /// `Box<str>` conversion inlined a reallocation).
+    fn text(&mut self) -> Box<str> {
+        self.string().into_boxed_str()
     }
 
     /// A number as [`Reader::value`] reads one.
@@ -369,14 +364,14 @@ impl Reader<'_> {
                     Prim::Num(self.number())
                 },
             ),
-            3 => Op::Version(self.rel(tag >> 4), self.string().into()),
+            3 => Op::Version(self.rel(tag >> 4), self.text()),
             4 => Op::Exists(flag(0)),
             5 => Op::In {
                 list: if flag(0) { Some(self.list(|r| r.value(depth + 1))) } else { None },
                 negate: flag(1),
                 fold: flag(2),
             },
-            6 => Op::Group { id: self.string().into(), negate: flag(0) },
+            6 => Op::Group { id: self.text(), negate: flag(0) },
             7 => Op::Not(Box::new(self.test(depth))),
             8 => Op::Size(Box::new(self.test(depth))),
             9 => Op::ElemValue(Box::new(self.test(depth))),
@@ -384,13 +379,13 @@ impl Reader<'_> {
             11 => Op::All { items: if flag(0) { Some(self.list(|r| r.test(depth + 1))) } else { None }, fold: flag(1) },
             12 => {
                 let fold = flag(1);
-                let pattern: Option<Box<str>> = if flag(0) { Some(self.string().into()) } else { None };
+                let pattern: Option<Box<str>> = if flag(0) { Some(self.text()) } else { None };
                 let re = pattern.as_deref().and_then(|p| js_regex(p, fold).ok());
                 Op::Regex { pattern, fold, re }
             }
-            13 => Op::Text { text: self.string().into(), start: flag(0), end: flag(1), fold: flag(2) },
-            14 => Op::Type(self.string().into()),
-            _ => Op::Unknown(self.string().into()),
+            13 => Op::Text { text: self.text(), start: flag(0), end: flag(1), fold: flag(2) },
+            14 => Op::Type(self.text()),
+            _ => Op::Unknown(self.text()),
         }
     }
 
