@@ -43,7 +43,11 @@ pub enum DecodeError {
     ChecksumMismatch,
     /// The body ended inside a field.
     Truncated { offset: usize },
-    /// A tag, index or value that the format does not allow.
+    /// A tag, index or value that the format does not allow. `what` is
+    /// empty in the browser engines: a ruleset there comes from the CLI,
+    /// which writes none of these (the version and checksum catch a
+    /// mismatched or damaged one first), so they carry only the offset
+    /// instead of a name for each check.
     Invalid { offset: usize, what: &'static str },
 }
 
@@ -70,8 +74,11 @@ impl DecodeError {
             DecodeError::Invalid { offset, what } => {
                 // Not `[": ", what].concat()`: the only `concat` in the
                 // browser engine, whose generic code weighs more than this.
-                let mut out = number("invalid ruleset at byte ", *offset, ": ");
-                out.push_str(what);
+                let mut out = number("invalid ruleset at byte ", *offset, "");
+                if !what.is_empty() {
+                    out.push_str(": ");
+                    out.push_str(what);
+                }
                 out
             }
         }
@@ -377,9 +384,15 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Records what is wrong at the current offset, unless something was already.
-    #[cold]
+    /// Records what is wrong at the current offset, unless something was
+    /// already. Inlined so that the browser engines, which say only where
+    /// (see [`DecodeError::Invalid`]), do not carry the names.
+    #[inline(always)]
     fn fail(&mut self, what: &'static str) {
+        self.fail_at(if crate::LEAN { "" } else { what });
+    }
+    #[cold]
+    fn fail_at(&mut self, what: &'static str) {
         if self.error.is_none() {
             self.error = Some(DecodeError::Invalid { offset: self.pos, what });
         }

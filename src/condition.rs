@@ -880,7 +880,7 @@ fn prim(v: &Value) -> Prim {
 
 /// The script-tag build (regexes and some text on the browser's JS): it
 /// only decodes and evaluates conditions, so lint paths are not tracked.
-const LEAN: bool = cfg!(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")));
+use crate::LEAN;
 
 // --------------------------------------------------------------- evaluating
 

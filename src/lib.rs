@@ -52,6 +52,12 @@ mod jsrt;
 #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
 mod lean_alloc;
 
+/// The browser engines (the lean one and the QA one: `browser` without
+/// `regex`, on wasm), which run regexes and some text on JavaScript and
+/// leave out what only the compiler, the CLI and the edge show (lint
+/// paths, what exactly is wrong in a ruleset that is not the compiler's).
+pub(crate) const LEAN: bool = cfg!(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")));
+
 pub use context::Context;
 pub use decide::{decide, Decision};
 pub use model::Ruleset;
