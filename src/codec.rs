@@ -481,7 +481,7 @@ impl Reader<'_> {
     fn string(&mut self) -> String {
         let n = self.len();
         let raw = &self.bytes[self.pos..self.pos + n];
-        let Ok(s) = std::str::from_utf8(raw) else {
+        let Ok(s) = crate::utf8::from_utf8(raw) else {
             self.fail("string is not UTF-8");
             return String::new();
         };

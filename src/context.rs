@@ -350,21 +350,21 @@ fn percent_decode(input: &str, plus_as_space: bool) -> String {
     lossy_utf8(&out)
 }
 
-/// `String::from_utf8_lossy`, through `str::from_utf8` (which the engine
-/// has anyway) rather than `Utf8Chunks`, whose code the browser engine
-/// would carry for this one use: every invalid sequence becomes one U+FFFD,
-/// the same maximal subparts.
+/// `String::from_utf8_lossy`, through [`crate::utf8::from_utf8`] (which
+/// the engine has anyway) rather than `Utf8Chunks`, whose code the browser
+/// engine would carry for this one use: every invalid sequence becomes one
+/// U+FFFD, the same maximal subparts.
 fn lossy_utf8(mut bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     loop {
-        match std::str::from_utf8(bytes) {
+        match crate::utf8::from_utf8(bytes) {
             Ok(s) => {
                 out.push_str(s);
                 return out;
             }
             Err(e) => {
                 let (valid, rest) = bytes.split_at(e.valid_up_to());
-                if let Ok(s) = std::str::from_utf8(valid) {
+                if let Ok(s) = crate::utf8::from_utf8(valid) {
                     out.push_str(s);
                 }
                 out.push(char::REPLACEMENT_CHARACTER);

@@ -78,7 +78,7 @@ impl Regex {
 pub fn number_to_string(n: f64, out: &mut String) {
     let mut buf = [0u8; 32];
     let len = usize::try_from(tailor_num_str(n, &mut buf)).unwrap_or(0);
-    out.push_str(std::str::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or(""));
+    out.push_str(crate::utf8::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or(""));
 }
 
 /// `text.parse::<f64>()`: Rust's grammar (checked here), JavaScript's
@@ -122,7 +122,7 @@ pub fn to_lowercase(s: &str) -> String {
             if let Ok(len) = usize::try_from(tailor_lower(s, &mut lower)) {
                 lower.truncate(len);
                 // `encodeInto` writes whole characters: valid UTF-8.
-                return String::from_utf8(lower).unwrap_or_default();
+                return crate::utf8::string_from_utf8(lower).unwrap_or_default();
             }
             capacity *= 2;
         }

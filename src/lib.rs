@@ -34,6 +34,7 @@ pub mod state;
 pub mod template;
 pub mod time;
 pub mod useragent;
+pub(crate) mod utf8;
 pub mod value;
 pub mod wire;
 

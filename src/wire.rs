@@ -132,7 +132,7 @@ impl<'a> Reader<'a, '_> {
     #[inline(always)]
     #[cfg_attr(tailor_nightly, optimize(speed))]
     fn str(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.str_bytes()?).ok()
+        crate::utf8::from_utf8(self.str_bytes()?).ok()
     }
 
     /// A string's bytes, not yet checked to be UTF-8.
@@ -198,7 +198,7 @@ impl<'a> Reader<'a, '_> {
                         self.value(&mut entries[i].1, depth + 1)?;
                         continue;
                     }
-                    let key = std::str::from_utf8(key_bytes).ok()?;
+                    let key = crate::utf8::from_utf8(key_bytes).ok()?;
                     if let Some(j) = entries.get(i + 1..).and_then(|rest| rest.iter().position(|(k, _)| k == key)) {
                         // Further on (an attribute missing from this
                         // visitor shifted the rest): it keeps its buffers.
