@@ -287,11 +287,11 @@ pub fn parse_query(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
 pub fn parse_cookies(header: &str) -> impl Iterator<Item = (&str, &str)> {
     search::split(header, b";").filter_map(|piece| {
         let (name, value) = search::split_once(piece, b'=')?;
-        let name = search::trim(name, char::is_whitespace);
+        let name = search::trim(name, search::is_whitespace);
         if name.is_empty() {
             return None;
         }
-        let value = search::trim(value, char::is_whitespace);
+        let value = search::trim(value, search::is_whitespace);
         let value = value.strip_prefix("\"").and_then(|v| v.strip_suffix("\"")).unwrap_or(value);
         Some((name, value))
     })
@@ -303,13 +303,13 @@ pub fn primary_language(accept_language: &str) -> Option<String> {
     let mut best: Option<(&str, f32)> = None;
     for item in search::split(accept_language, b",").take(32) {
         let mut parts = search::split(item, b";");
-        let tag = search::trim(parts.next().unwrap_or(""), char::is_whitespace);
+        let tag = search::trim(parts.next().unwrap_or(""), search::is_whitespace);
         if tag.is_empty() || tag == "*" {
             continue;
         }
         let q = parts
-            .find_map(|p| search::trim(p, char::is_whitespace).strip_prefix("q="))
-            .and_then(|q| crate::value::parse_f32(search::trim(q, char::is_whitespace)))
+            .find_map(|p| search::trim(p, search::is_whitespace).strip_prefix("q="))
+            .and_then(|q| crate::value::parse_f32(search::trim(q, search::is_whitespace)))
             .unwrap_or(1.0);
         if best.is_none_or(|(_, best_q)| q > best_q) {
             best = Some((tag, q));

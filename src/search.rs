@@ -118,12 +118,42 @@ impl<'a> Iterator for Split<'a> {
     }
 }
 
-/// `s.trim_matches(is_space)` (`char::is_whitespace` for `str::trim`,
-/// JavaScript's whitespace for its conversions): one instance of the
-/// searcher code for every predicate, where each closure or function
-/// passed to `trim_matches` brought its own.
+/// `s.trim_matches(is_space)` ([`is_whitespace`] for `str::trim`,
+/// JavaScript's whitespace for its conversions): one function for every
+/// predicate, where each closure or function passed to `trim_matches`
+/// brought its own searcher, and without `trim_matches`'s double-ended
+/// `CharIndices` (500 B of the browser engine with it): the last character
+/// starts at the last byte that is not a continuation byte.
 pub fn trim(s: &str, is_space: fn(char) -> bool) -> &str {
-    s.trim_matches(is_space)
+    let mut start = 0;
+    while let Some(c) = s[start..].chars().next() {
+        if !is_space(c) {
+            break;
+        }
+        start += c.len_utf8();
+    }
+    let mut end = s.len();
+    while end > start {
+        let b = s.as_bytes();
+        let mut at = end - 1;
+        while b[at] & 0xC0 == 0x80 {
+            at -= 1;
+        }
+        match s[at..end].chars().next() {
+            Some(c) if is_space(c) => end = at,
+            _ => break,
+        }
+    }
+    &s[start..end]
+}
+
+/// `char::is_whitespace`: Unicode's `White_Space` property (stable since
+/// Unicode 4.1), listed here instead of core's lookup table.
+pub fn is_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\t'..='\r' | ' ' | '\u{85}' | '\u{a0}' | '\u{1680}' | '\u{2000}'..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+    )
 }
 
 #[cfg(test)]
@@ -151,8 +181,33 @@ mod tests {
             assert_eq!(split(s, b"-.").collect::<Vec<_>>(), s.split(['-', '.']).collect::<Vec<_>>(), "{s:?}");
             assert_eq!(split_once(s, b'='), s.split_once('='), "{s:?}");
         }
-        for s in ["", " ", " a b\t", "\u{3000}x\u{a0}", "\u{feff}1\u{feff}"] {
+        for s in ["", " ", " a b\t", "\u{3000}x\u{a0}", "\u{feff}1\u{feff}", "é", " é ", "\u{2000}😀\u{85}é\u{3000}", "😀", " \u{10ffff}"] {
+            assert_eq!(trim(s, is_whitespace), s.trim(), "{s:?}");
             assert_eq!(trim(s, char::is_whitespace), s.trim(), "{s:?}");
+            assert_eq!(trim(s, crate::condition::is_js_space), s.trim_matches(crate::condition::is_js_space), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn trims_as_str_trims_every_mix_of_spaces_and_wide_characters() {
+        let pieces = [" ", "\u{85}", "a", "é", "😀", "\u{3000}", "\t", "\u{feff}"];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts.iter().flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}"))).collect();
+            texts.extend(longer);
+        }
+        texts.sort();
+        texts.dedup();
+        for s in &texts {
+            assert_eq!(trim(s, is_whitespace), s.trim(), "{s:?}");
+            assert_eq!(trim(s, crate::condition::is_js_space), s.trim_matches(crate::condition::is_js_space), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn is_whitespace_is_cores() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(is_whitespace(c), c.is_whitespace(), "{c:?}");
         }
     }
 }

@@ -353,7 +353,7 @@ impl<'a> Iterator for Brands<'a> {
                 (item.get(1..close).unwrap_or(""), close + 1)
             } else {
                 let end = bytes.iter().position(|&c| c == b';' || c == b',').unwrap_or(bytes.len());
-                (search::trim(item.get(..end).unwrap_or(""), char::is_whitespace), end)
+                (search::trim(item.get(..end).unwrap_or(""), search::is_whitespace), end)
             };
             // Skip parameters (`;v="124"`) up to the next top-level comma.
             while at < bytes.len() {
