@@ -1198,11 +1198,26 @@ fn js_compare(v: &Value, p: &Prim) -> Option<Ordering> {
 
 /// String order of JavaScript (UTF-16 code units), which differs from
 /// Rust's code point order for characters above U+FFFF.
+///
+/// By characters rather than `encode_utf16().cmp(..)` (whose generic code
+/// the browser engine carried for this): the first two characters that
+/// differ decide, by their first code units (a character above U+FFFF has
+/// a high surrogate first, which sorts below U+E000..U+FFFF); when those
+/// are the same, both are above U+FFFF with the same high surrogate, and
+/// their low surrogates order as the characters do.
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() {
-        a.cmp(b)
-    } else {
-        a.encode_utf16().cmp(b.encode_utf16())
+        return a.cmp(b);
+    }
+    let first_unit = |c: char| if c > '\u{ffff}' { 0xD800 + ((c as u32 - 0x10000) >> 10) } else { c as u32 };
+    let (mut x, mut y) = (a.chars(), b.chars());
+    loop {
+        match (x.next(), y.next()) {
+            (Some(c), Some(d)) if c == d => {}
+            (Some(c), Some(d)) => return (first_unit(c), c).cmp(&(first_unit(d), d)),
+            // One is a prefix of the other: the shorter first.
+            (c, d) => return c.is_some().cmp(&d.is_some()),
+        }
     }
 }
 
@@ -1905,6 +1920,21 @@ mod tests {
             ("a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p", "1"),
         ] {
             assert_eq!(version_cmp(a, &p(b)), p(a).cmp(&p(b)), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn utf16_order_is_javascripts() {
+        let pieces = ["", "a", "z", "\u{7f}", "é", "\u{d7ff}", "\u{e000}", "\u{ffff}", "\u{10000}", "😀", "😁", "\u{10ffff}", "\u{1f000}"];
+        for p in pieces {
+            for q in pieces {
+                for r in pieces {
+                    for t in pieces {
+                        let (a, b) = (format!("{p}{q}"), format!("{r}{t}"));
+                        assert_eq!(utf16_cmp(&a, &b), a.encode_utf16().cmp(b.encode_utf16()), "{a:?} {b:?}");
+                    }
+                }
+            }
         }
     }
 
