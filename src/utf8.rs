@@ -67,7 +67,8 @@ pub(crate) fn from_utf8(bytes: &[u8]) -> Result<&str, Utf8Error> {
     Ok(unsafe { std::str::from_utf8_unchecked(bytes) })
 }
 
-/// `String::from_utf8`, without the bytes back on failure.
+/// `String::from_utf8`, without the bytes back on failure (for `jsrt`).
+#[cfg(any(test, all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
 pub(crate) fn string_from_utf8(bytes: Vec<u8>) -> Option<String> {
     from_utf8(&bytes).ok()?;
     // SAFETY: checked just above.
