@@ -308,8 +308,14 @@ impl Writer {
             }
         }
         self.out.push(c.schedule.days);
-        self.f64(c.coverage);
-        self.str(&c.seed);
+        self.number(c.coverage);
+        // The seed is the campaign id unless the rules set one.
+        if *c.seed == *c.id {
+            self.out.push(0);
+        } else {
+            self.out.push(1);
+            self.str(&c.seed);
+        }
         self.out.push(match c.kind {
             CampaignKind::Personalization => 0,
             CampaignKind::Experiment => 1,
@@ -317,7 +323,7 @@ impl Writer {
         self.uint(c.variants.len() as u64);
         for v in &c.variants {
             self.str(&v.id);
-            self.f64(v.weight);
+            self.number(v.weight);
             match &v.redirect {
                 None => self.out.push(0),
                 Some(t) => {
@@ -478,6 +484,17 @@ impl Reader<'_> {
             }
         }
     }
+    /// A number as [`Reader::value`] reads one.
+    fn number(&mut self) -> f64 {
+        match self.byte() {
+            3 => self.f64(),
+            7 => self.int() as f64,
+            _ => {
+                self.fail("number");
+                0.0
+            }
+        }
+    }
     fn string(&mut self) -> String {
         let n = self.len();
         let raw = &self.bytes[self.pos..self.pos + n];
@@ -572,8 +589,8 @@ impl Reader<'_> {
             None
         };
         let days = self.byte();
-        let coverage = self.f64();
-        let seed = Seed::new(self.string());
+        let coverage = self.number();
+        let seed = Seed::new(if self.flag() { self.string() } else { id.clone() });
         let kind = match self.byte() {
             0 => CampaignKind::Personalization,
             1 => CampaignKind::Experiment,
@@ -584,7 +601,7 @@ impl Reader<'_> {
         };
         let variants = self.list(|r| Variant {
             id: r.string(),
-            weight: r.f64(),
+            weight: r.number(),
             redirect: if r.flag() { Some(r.template()) } else { None },
             changes: r.list(|r| Change { selector: r.string(), action: r.action() }),
         });

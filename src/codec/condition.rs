@@ -325,18 +325,6 @@ impl Reader<'_> {
         self.string().into_boxed_str()
     }
 
-    /// A number as [`Reader::value`] reads one.
-    fn number(&mut self) -> f64 {
-        match self.byte() {
-            3 => self.f64(),
-            7 => self.int() as f64,
-            _ => {
-                self.fail("number");
-                0.0
-            }
-        }
-    }
-
     fn rel(&mut self, flags: u8) -> Rel {
         match Rel::ALL.get(usize::from(flags & 7)) {
             Some(&rel) => rel,
