@@ -897,7 +897,12 @@ fn eval_or(docs: &[Doc], obj: &Value, g: Ctx<'_>) -> bool {
     docs.is_empty() || docs.iter().any(|d| eval_doc(d, obj, g))
 }
 
+/// `inline(always)`: LLVM inlines it into [`eval_doc`], its one caller on the
+/// decision path, because wasm-opt no longer inlines large functions
+/// with one caller (the Makefile's `BROWSER_WASM_OPT`); left a call, it
+/// cost `evaluate` 3 %.
 #[cfg_attr(tailor_nightly, optimize(speed))]
+#[inline(always)]
 fn eval_clause(clause: &Clause, obj: &Value, g: Ctx<'_>) -> bool {
     match clause {
         Clause::And(docs) => docs.iter().all(|d| eval_doc(d, obj, g)),
@@ -1007,7 +1012,12 @@ fn eval_test(test: &Test, v: &Value, g: Ctx<'_>, fold: bool) -> bool {
     }
 }
 
+/// `inline(always)`: LLVM inlines it into [`eval_test`], its one caller on the
+/// decision path, because wasm-opt no longer inlines large functions
+/// with one caller (the Makefile's `BROWSER_WASM_OPT`); left a call, it
+/// cost `evaluate` 3 %.
 #[cfg_attr(tailor_nightly, optimize(speed))]
+#[inline(always)]
 fn eval_op(op: &Op, v: &Value, g: Ctx<'_>) -> bool {
     match op {
         Op::Eq(e) => strict_eq(v, e),
