@@ -16,8 +16,8 @@ use crate::preview::{PreviewMode, PreviewParams};
 use crate::intl::IntlClock;
 use crate::model::Ruleset;
 use crate::plan::Plan;
-use crate::state::{state_json, visitor_cookie};
-use crate::value::Value;
+use crate::state::{visitor_cookie, write_decisions, write_state};
+use crate::value::{json_text, Value};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -86,30 +86,39 @@ fn decide_for_facts(input: &Value) -> String {
         preview::simulate_context(&mut ctx, &preview.simulate);
         let decision = decide_for(rules, &ctx, &preview);
         let plan = Plan::build(rules, &decision, &ctx);
-        let mut out = Value::Object(Vec::new());
-        out.insert("visitor", ctx.visitor_id.clone().map_or(Value::Null, Value::String));
+        // Written as JSON text member by member (see `json_text`).
+        let mut out = String::from("{");
+        json_text::key(&mut out, "visitor");
+        json_text::string(&mut out, ctx.visitor_id.as_deref());
         // A preview never writes the sticky assignment.
         let set_cookie = if preview.active { None } else { visitor_cookie(rules, &decision, &ctx) };
-        out.insert("setCookie", set_cookie.map_or(Value::Null, Value::String));
-        let mut state = state_json(rules, &decision, &ctx, false);
-        if preview.active {
-            state.insert("qa", Value::Bool(true));
-        }
-        let mut p = Value::Object(Vec::new());
-        p.insert("active", Value::Bool(preview.active));
-        p.insert("debug", Value::Bool(preview.debug));
-        p.insert("notes", notes.as_slice().into());
-        out.insert("preview", p);
-        out.insert("decisions", state.get("decisions").cloned().unwrap_or(Value::Array(Vec::new())));
-        out.insert("plan", plan.to_value(rules));
+        json_text::key(&mut out, "setCookie");
+        json_text::string(&mut out, set_cookie.as_deref());
+        json_text::key(&mut out, "preview");
+        out.push('{');
+        json_text::key(&mut out, "active");
+        json_text::boolean(&mut out, preview.active);
+        json_text::key(&mut out, "debug");
+        json_text::boolean(&mut out, preview.debug);
+        json_text::key(&mut out, "notes");
+        json_text::strings(&mut out, &notes);
+        out.push('}');
+        json_text::key(&mut out, "decisions");
+        write_decisions(rules, &decision, &mut out);
+        json_text::key(&mut out, "plan");
+        plan.write_json(rules, &mut out);
         // The loader keeps redirects on the page's host unless the rules allow another.
-        out.insert("redirectHosts", rules.site.redirect_hosts.as_slice().into());
-        out.insert("state", state);
+        json_text::key(&mut out, "redirectHosts");
+        json_text::strings(&mut out, &rules.site.redirect_hosts);
+        json_text::key(&mut out, "state");
+        write_state(rules, &decision, &ctx, false, preview.active, &mut out);
         #[cfg(feature = "qa")]
         if preview.debug {
-            out.insert("campaigns", crate::state::campaign_report(rules, &decision));
+            json_text::key(&mut out, "campaigns");
+            crate::state::campaign_report(rules, &decision).write_json(&mut out);
         }
-        out.to_json()
+        out.push('}');
+        out
     })
 }
 
@@ -253,26 +262,31 @@ pub fn evaluate(length: usize, now_ms: f64) -> *const i32 {
 pub fn campaigns_json() -> String {
     RULES.with(|r| {
         let rules = r.borrow();
-        // Loops, not `map` and `collect` (generic code in every visitor's download).
-        let mut list = Vec::new();
+        let mut out = String::from("[");
         for c in rules.as_ref().map_or(&[][..], |rules| &rules.campaigns) {
-            let mut variants = Vec::with_capacity(c.variants.len());
+            json_text::item(&mut out);
+            out.push('{');
+            json_text::key(&mut out, "id");
+            json_text::string(&mut out, Some(&c.id));
+            json_text::key(&mut out, "variants");
+            out.push('[');
             for v in &c.variants {
-                variants.push(Value::String(v.id.clone()));
+                json_text::item(&mut out);
+                json_text::string(&mut out, Some(&v.id));
             }
-            let mut o = Value::Object(Vec::new());
-            o.insert("id", Value::String(c.id.clone()));
-            o.insert("variants", Value::Array(variants));
-            list.push(o);
+            out.push_str("]}");
         }
-        Value::Array(list).to_json()
+        out.push(']');
+        out
     })
 }
 
 fn error(message: &str) -> String {
-    let mut out = Value::Object(Vec::new());
-    out.insert("error", message.into());
-    out.to_json()
+    let mut out = String::from("{");
+    json_text::key(&mut out, "error");
+    json_text::string(&mut out, Some(message));
+    out.push('}');
+    out
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {

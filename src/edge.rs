@@ -27,7 +27,7 @@ use crate::plan::{Plan, PlannedChange};
 use crate::preview::{self, PreviewParams};
 use crate::value::Value;
 use crate::intl::IntlClock;
-use crate::state::{state_json, via_name, visitor_cookie};
+use crate::state::{via_name, visitor_cookie, write_state};
 use crate::time::parse_rfc3339;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -210,15 +210,13 @@ pub fn decide(request: &web_sys::Request, env: &Env) -> String {
     if decision.assigned().next().is_none() && !preview.active {
         return PASS.to_string();
     }
-    let mut state = state_json(&rules, &decision, &ctx, true);
     if preview.active {
-        state.insert("qa", Value::Bool(true));
         plan.changes.push(PlannedChange { campaign: usize::MAX, selector: "body".into(), action: Action::Append(PREVIEW_BADGE.into()) });
     }
     let mut out = String::from("personalize\0");
-    plan.to_value(&rules).write_json(&mut out);
+    plan.write_json(&rules, &mut out);
     out.push_str("\0<script type=\"application/json\" id=\"tailor-state\">");
-    state.write_json(&mut out);
+    write_state(&rules, &decision, &ctx, true, preview.active, &mut out);
     out.push_str("</script>");
     out.push_str(&extra);
     out

@@ -6,7 +6,7 @@
 use crate::context::Context;
 use crate::decide::{Decision, Outcome, SkipDisplay, Via};
 use crate::model::Ruleset;
-use crate::value::Value;
+use crate::value::{json_text, Value};
 
 /// How long the visitor cookie lives: a year, as A/B tests need stable arms.
 pub const VISITOR_COOKIE_MAX_AGE: u32 = 31_536_000;
@@ -14,37 +14,58 @@ pub const VISITOR_COOKIE_MAX_AGE: u32 = 31_536_000;
 /// Version of the state format, bumped on incompatible change.
 pub const STATE_VERSION: f64 = 1.0;
 
-/// Builds the state object. `applied` says whether the plan's changes were
-/// already made to this HTML (true at the edge).
-pub fn state_json(rules: &Ruleset, decision: &Decision, ctx: &Context, applied: bool) -> Value {
-    let mut state = Value::Object(Vec::new());
-    state.insert("v", Value::Number(STATE_VERSION));
+/// The state object as JSON: `{v, visitor?, geo, decisions, applied}`,
+/// and `qa: true` after them for a preview (`qa`). `applied` says whether
+/// the plan's changes were already made to this HTML (true at the edge).
+pub fn write_state(rules: &Ruleset, decision: &Decision, ctx: &Context, applied: bool, qa: bool, out: &mut String) {
+    out.push('{');
+    json_text::key(out, "v");
+    json_text::number(out, STATE_VERSION);
     if let Some(id) = &ctx.visitor_id {
-        state.insert("visitor", Value::String(id.clone()));
+        json_text::key(out, "visitor");
+        json_text::string(out, Some(id));
     }
-    let mut geo = Value::Object(Vec::new());
+    json_text::key(out, "geo");
+    out.push('{');
     for key in ["country", "region", "city", "continent", "eu", "timezone"] {
         if let Some(value) = ctx.attributes.get(key) {
-            geo.insert(key, value.clone());
+            json_text::key(out, key);
+            value.write_json(out);
         }
     }
-    state.insert("geo", geo);
-    // A loop, not `map` and `collect` (generic code in the browser engine).
-    let mut decisions = Vec::new();
+    out.push('}');
+    json_text::key(out, "decisions");
+    write_decisions(rules, decision, out);
+    json_text::key(out, "applied");
+    json_text::boolean(out, applied);
+    if qa {
+        json_text::key(out, "qa");
+        json_text::boolean(out, true);
+    }
+    out.push('}');
+}
+
+/// The state's `decisions`: `[{campaign, variant, bucket?, via}]` for the
+/// campaigns a variant was given in.
+pub fn write_decisions(rules: &Ruleset, decision: &Decision, out: &mut String) {
+    out.push('[');
     for (c, a) in decision.assigned() {
         let campaign = &rules.campaigns[c];
-        let mut d = Value::Object(Vec::new());
-        d.insert("campaign", Value::String(campaign.id.clone()));
-        d.insert("variant", Value::String(campaign.variants.get(a.variant).map_or(String::new(), |v| v.id.clone())));
+        json_text::item(out);
+        out.push('{');
+        json_text::key(out, "campaign");
+        json_text::string(out, Some(&campaign.id));
+        json_text::key(out, "variant");
+        json_text::string(out, Some(campaign.variants.get(a.variant).map_or("", |v| &v.id)));
         if let Some(bucket) = a.bucket {
-            d.insert("bucket", Value::Number((bucket * 10_000.0).round() / 10_000.0));
+            json_text::key(out, "bucket");
+            json_text::number(out, (bucket * 10_000.0).round() / 10_000.0);
         }
-        d.insert("via", via_name(a.via).into());
-        decisions.push(d);
+        json_text::key(out, "via");
+        json_text::string(out, Some(via_name(a.via)));
+        out.push('}');
     }
-    state.insert("decisions", Value::Array(decisions));
-    state.insert("applied", Value::Bool(applied));
-    state
+    out.push(']');
 }
 
 pub fn via_name(via: Via) -> &'static str {

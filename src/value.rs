@@ -524,6 +524,62 @@ fn write_js_number_slow(n: f64, out: &mut String) {
     }
 }
 
+/// JSON written straight to text, for output made once and sent at once
+/// (the browser engine's answer, the page state, the plan): the text
+/// [`Value::to_json`] writes for the same members in the same order,
+/// without building the tree first (building it took the browser engine
+/// more code than writing the text). A separator goes before a member or
+/// an item unless it is the first, which the text itself says: it then
+/// follows the `{` or `[` that opened its object or array.
+pub mod json_text {
+    use super::{write_js_number, write_json_string};
+
+    /// Starts an item of the array being written.
+    pub fn item(out: &mut String) {
+        if !matches!(out.as_bytes().last(), Some(b'{' | b'[')) {
+            out.push(',');
+        }
+    }
+
+    /// Starts member `key` of the object being written (its value follows).
+    pub fn key(out: &mut String, key: &str) {
+        item(out);
+        write_json_string(key, out);
+        out.push(':');
+    }
+
+    /// A string, or `null` for `None`.
+    pub fn string(out: &mut String, s: Option<&str>) {
+        match s {
+            Some(s) => write_json_string(s, out),
+            None => out.push_str("null"),
+        }
+    }
+
+    /// A number as `JSON.stringify` writes it (not finite: `null`).
+    pub fn number(out: &mut String, n: f64) {
+        if n.is_finite() {
+            write_js_number(n, out);
+        } else {
+            out.push_str("null");
+        }
+    }
+
+    pub fn boolean(out: &mut String, b: bool) {
+        out.push_str(if b { "true" } else { "false" });
+    }
+
+    /// An array of strings.
+    pub fn strings(out: &mut String, items: &[String]) {
+        out.push('[');
+        for s in items {
+            item(out);
+            write_json_string(s, out);
+        }
+        out.push(']');
+    }
+}
+
 /// Writes `s` as a JSON string literal. `<`, `>` and `&` are escaped as
 /// `\u003c`-style sequences so the output can sit inside an HTML `<script>`
 /// element without ending it early.

@@ -14,8 +14,8 @@ use tailor::context::{Context, Geo, RequestFacts};
 use tailor::decide::{decide, Outcome, SkipDisplay};
 use tailor::plan::Plan;
 use tailor::rewrite::rewrite_page;
-use tailor::state::{campaign_report, state_json, via_name};
-use tailor::value::Value;
+use tailor::state::{campaign_report, via_name, write_state};
+use tailor::value::{json_text, Value};
 use tailor::Ruleset;
 
 const USAGE: &str = "\
@@ -271,18 +271,22 @@ fn explain(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i
 
     match args.get("format").unwrap_or("text") {
         "json" => {
-            let mut report = Value::Object(Vec::new());
-            report.insert("attributes", ctx.attributes.clone());
+            let mut report = String::from("{");
+            json_text::key(&mut report, "attributes");
+            ctx.attributes.write_json(&mut report);
             if let Some(t) = ctx.site_time {
-                report.insert(
-                    "site_time",
-                    Value::String(format!("{} {} {:02}:{:02} {}", t.date_string(), t.day_name(), t.hour, t.minute, rules.site.timezone)),
-                );
+                json_text::key(&mut report, "site_time");
+                let time = format!("{} {} {:02}:{:02} {}", t.date_string(), t.day_name(), t.hour, t.minute, rules.site.timezone);
+                json_text::string(&mut report, Some(&time));
             }
-            report.insert("campaigns", campaigns);
-            report.insert("plan", plan.to_value(&rules));
-            report.insert("state", state_json(&rules, &decision, &ctx, false));
-            let _ = writeln!(out, "{}", report.to_json());
+            json_text::key(&mut report, "campaigns");
+            campaigns.write_json(&mut report);
+            json_text::key(&mut report, "plan");
+            plan.write_json(&rules, &mut report);
+            json_text::key(&mut report, "state");
+            write_state(&rules, &decision, &ctx, false, false, &mut report);
+            report.push('}');
+            let _ = writeln!(out, "{report}");
         }
         "text" => {
             let a = &ctx.attributes;
@@ -359,7 +363,10 @@ fn rewrite(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i
         page
     } else {
         let script = (!args.has("no-state")).then(|| {
-            format!("<script type=\"application/json\" id=\"tailor-state\">{}</script>", state_json(&rules, &decision, &ctx, true).to_json())
+            let mut script = String::from("<script type=\"application/json\" id=\"tailor-state\">");
+            write_state(&rules, &decision, &ctx, true, false, &mut script);
+            script.push_str("</script>");
+            script
         });
         rewrite_page(&page, &plan, script).map_err(|e| e.to_string())?
     };
