@@ -622,6 +622,50 @@ pub fn write_json_string(s: &str, out: &mut String) {
 mod tests {
     use super::*;
 
+    /// Writes `v` through `json_text` as the engines write their output.
+    fn text_of(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(entries) => {
+                out.push('{');
+                for (k, v) in entries {
+                    json_text::key(out, k);
+                    text_of(v, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for v in items {
+                    json_text::item(out);
+                    text_of(v, out);
+                }
+                out.push(']');
+            }
+            Value::String(s) => json_text::string(out, Some(s)),
+            Value::Number(n) => json_text::number(out, *n),
+            Value::Bool(b) => json_text::boolean(out, *b),
+            Value::Null => json_text::string(out, None),
+        }
+    }
+
+    #[test]
+    fn json_text_writes_what_to_json_writes() {
+        let s = |t: &str| Value::String(t.into());
+        let empty_obj = Value::Object(Vec::new());
+        let v = Value::Object(vec![
+            ("a".into(), Value::Array(vec![Value::Null, Value::Bool(true), Value::Number(0.1), Value::Number(f64::NAN), Value::Number(-0.0)])),
+            ("".into(), empty_obj.clone()),
+            ("q\"<>&\u{2028}".into(), s("x\n\u{1}é")),
+            ("nested".into(), Value::Array(vec![Value::Array(Vec::new()), empty_obj, Value::Object(vec![("k".into(), s("v")), ("k".into(), Value::Number(1e21))])])),
+        ]);
+        let mut out = String::new();
+        text_of(&v, &mut out);
+        assert_eq!(out, v.to_json());
+        let mut strings = String::new();
+        json_text::strings(&mut strings, &["a".to_string(), "<b>".to_string()]);
+        assert_eq!(strings, Value::Array(vec![s("a"), s("<b>")]).to_json());
+    }
+
     #[test]
     fn decimal_digits_on_both_sides_of_32_bits() {
         let mut buf = [0u8; 20];
