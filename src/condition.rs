@@ -1520,6 +1520,16 @@ pub fn js_regex(source: &str, case_insensitive: bool) -> Result<Regex, String> {
     Regex::new(source, case_insensitive).ok_or_else(|| "invalid regular expression".to_string())
 }
 
+/// [`js_regex`] without why it failed, for the ruleset reader (the
+/// compiler refused the patterns that fail, so the reason is never shown;
+/// the lean browser build then builds no message).
+pub(crate) fn regex(source: &str, case_insensitive: bool) -> Option<Regex> {
+    #[cfg(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))]
+    return Regex::new(source, case_insensitive);
+    #[cfg(not(all(target_arch = "wasm32", feature = "browser", not(feature = "regex"))))]
+    js_regex(source, case_insensitive).ok()
+}
+
 /// Built without a regex engine: every regex is refused (never matches).
 #[cfg(not(any(feature = "regex", all(target_arch = "wasm32", feature = "browser"))))]
 #[derive(Debug, Clone)]

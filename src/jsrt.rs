@@ -179,6 +179,10 @@ mod tests {
         assert!(re("x(?=a)", false).unwrap().is_match("xa"));
         assert!(re("(", false).is_err());
         assert!(re("[z-a]", false).is_err());
+        // What the ruleset reader compiles through.
+        assert!(crate::condition::regex("^a.c$", false).is_some_and(|r| r.is_match("abc")));
+        assert!(crate::condition::regex("ÄPFEL", true).is_some_and(|r| r.is_match("äpfel")));
+        assert!(crate::condition::regex("(", false).is_none());
         assert_eq!(to_lowercase("ÄPFEL ΣΑΣ"), "äpfel σας");
     }
 }

@@ -32,7 +32,7 @@
 //!   its parts, and for v2 the payload entry.
 
 use super::{Reader, Writer, MAX_DEPTH};
-use crate::condition::{js_regex, string_to_number, Clause, Condition, Doc, Group, GroupRef, Op, Prim, Rel, SavedGroups, Source, Test};
+use crate::condition::{regex, string_to_number, Clause, Condition, Doc, Group, GroupRef, Op, Prim, Rel, SavedGroups, Source, Test};
 use crate::value::Value;
 
 /// A test that is an operator object; other tags are values.
@@ -368,7 +368,7 @@ impl Reader<'_> {
             12 => {
                 let fold = flag(1);
                 let pattern: Option<Box<str>> = if flag(0) { Some(self.text()) } else { None };
-                let re = pattern.as_deref().and_then(|p| js_regex(p, fold).ok());
+                let re = pattern.as_deref().and_then(|p| regex(p, fold));
                 Op::Regex { pattern, fold, re }
             }
             13 => Op::Text { text: self.text(), start: flag(0), end: flag(1), fold: flag(2) },
