@@ -878,8 +878,8 @@ fn prim(v: &Value) -> Prim {
     }
 }
 
-/// The script-tag build (regexes and some text on the browser's JS): it
-/// only decodes and evaluates conditions, so lint paths are not tracked.
+// The browser engines track no lint paths: they read conditions compiled
+// (see `crate::codec`) and only evaluate them.
 use crate::LEAN;
 
 // --------------------------------------------------------------- evaluating
