@@ -58,9 +58,10 @@ fuzz_target!(|data: &[u8]| {
         let ctx = Context::for_site(&facts, &rules.site, &FixedOffsetClock(3600));
         let decision = tailor::decide(&rules, &ctx);
         let plan = tailor::Plan::build(&rules, &decision, &ctx);
-        let _ = tailor::state::state_json(&rules, &decision, &ctx, true).to_json();
+        let mut json = String::new();
+        tailor::state::write_state(&rules, &decision, &ctx, true, true, &mut json);
         let _ = tailor::state::visitor_cookie(&rules, &decision, &ctx);
-        let _ = plan.to_value(&rules).to_json();
+        plan.write_json(&rules, &mut json);
         // Forged selectors may be refused (Err), never panic.
         let page = b"<html><head></head><body><div id=hero class=promo><h1>Hi</h1></div></body></html>";
         let _ = tailor::rewrite::rewrite_page(page, &plan, Some("<script>{}</script>".into()));
