@@ -530,13 +530,18 @@ impl Reader<'_> {
             3 => Value::Number(self.f64()),
             7 => Value::Number(self.int() as f64),
             4 => Value::String(self.string()),
-            5 => Value::Array(self.list(|r| r.value(depth + 1))),
+            5 => Value::Array(self.values(depth + 1)),
             6 => Value::Object(self.list(|r| (r.string(), r.value(depth + 1)))),
             _ => {
                 self.fail("value tag");
                 Value::Null
             }
         }
+    }
+    /// A list of values at `depth`: one instance of [`Reader::list`] for
+    /// every list of values (arrays, `$in` lists, saved groups).
+    fn values(&mut self, depth: usize) -> Vec<Value> {
+        self.list(|r| r.value(depth))
     }
     fn template(&mut self) -> Template {
         Template::from_parts(self.list(|r| match r.byte() {

@@ -355,7 +355,7 @@ impl Reader<'_> {
             3 => Op::Version(self.rel(tag >> 4), self.text()),
             4 => Op::Exists(flag(0)),
             5 => Op::In {
-                list: if flag(0) { Some(self.list(|r| r.value(depth + 1))) } else { None },
+                list: if flag(0) { Some(self.values(depth + 1)) } else { None },
                 negate: flag(1),
                 fold: flag(2),
             },
@@ -384,10 +384,10 @@ impl Reader<'_> {
             let tag = r.byte();
             let flag = |bit: u8| tag >> 4 & 1 << bit != 0;
             let group = match tag & 15 {
-                0 => Group::Values(r.list(|r| r.value(2))),
+                0 => Group::Values(r.values(2)),
                 1 => Group::List {
                     attribute_key: if flag(0) { Some(r.string()) } else { None },
-                    values: if flag(1) { Some(r.list(|r| r.value(3))) } else { None },
+                    values: if flag(1) { Some(r.values(3)) } else { None },
                     source: r.value(1),
                 },
                 2 => Group::Condition(if flag(0) { Some(Box::new(Condition { doc: r.doc(2) })) } else { None }, r.value(1)),
