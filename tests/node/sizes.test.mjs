@@ -24,9 +24,9 @@ const WORKER_BUDGET = 1024 * 1024;
 // patterns gave way to byte scans and generic collections to loops,
 // 39,355 B measured then; 40 KB until conditions were stored compiled in
 // the ruleset, wasm-opt kept large one-caller functions apart and the
-// answer was written as JSON text, 36,183 B measured then).
+// answer was written as JSON text, 36,186 B measured then).
 const BROWSER_CEILING = 37 * 1024;
-const BROWSER_TODO = "over the 30 KB budget: 36,183 B at the last measurement (README, Bundle size)";
+const BROWSER_TODO = "over the 30 KB budget: 36,186 B at the last measurement (README, Bundle size)";
 
 const m = measure();
 const list = (b) => b.files.map((f) => `${f.file} ${f.gzip.toLocaleString("en-US")} B`).join(", ");
