@@ -26,7 +26,7 @@ const WORKER_BUDGET = 1024 * 1024;
 // the ruleset, wasm-opt kept large one-caller functions apart and the
 // answer was written as JSON text, 36,186 B measured then).
 const BROWSER_CEILING = 37 * 1024;
-const BROWSER_TODO = "over the 30 KB budget: 36,186 B at the last measurement (README, Bundle size)";
+const BROWSER_TODO = "over the 30 KB budget: 36,114 B at the last measurement (README, Bundle size)";
 
 const m = measure();
 const list = (b) => b.files.map((f) => `${f.file} ${f.gzip.toLocaleString("en-US")} B`).join(", ");
