@@ -897,10 +897,7 @@ fn eval_or(docs: &[Doc], obj: &Value, g: Ctx<'_>) -> bool {
     docs.is_empty() || docs.iter().any(|d| eval_doc(d, obj, g))
 }
 
-/// `inline(always)`: LLVM inlines it into [`eval_doc`], its one caller on the
-/// decision path, because wasm-opt no longer inlines large functions
-/// with one caller (the Makefile's `BROWSER_WASM_OPT`); left a call, it
-/// cost `evaluate` 3 %.
+/// Inlined into [`eval_doc`] by LLVM (see `BROWSER_WASM_OPT` in the Makefile).
 #[cfg_attr(tailor_nightly, optimize(speed))]
 #[inline(always)]
 fn eval_clause(clause: &Clause, obj: &Value, g: Ctx<'_>) -> bool {
@@ -1012,10 +1009,7 @@ fn eval_test(test: &Test, v: &Value, g: Ctx<'_>, fold: bool) -> bool {
     }
 }
 
-/// `inline(always)`: LLVM inlines it into [`eval_test`], its one caller on the
-/// decision path, because wasm-opt no longer inlines large functions
-/// with one caller (the Makefile's `BROWSER_WASM_OPT`); left a call, it
-/// cost `evaluate` 3 %.
+/// Inlined into [`eval_test`] by LLVM (see `BROWSER_WASM_OPT` in the Makefile).
 #[cfg_attr(tailor_nightly, optimize(speed))]
 #[inline(always)]
 fn eval_op(op: &Op, v: &Value, g: Ctx<'_>) -> bool {

@@ -198,10 +198,7 @@ fn page_scope(campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     Ok(())
 }
 
-/// `inline(always)`: LLVM inlines it into [`decide_each`], its one caller on the
-/// decision path, because wasm-opt no longer inlines large functions
-/// with one caller (the Makefile's `BROWSER_WASM_OPT`); left a call, it
-/// cost `evaluate` 3 %.
+/// Inlined into [`decide_each`] by LLVM (see `BROWSER_WASM_OPT` in the Makefile).
 #[cfg_attr(tailor_nightly, optimize(speed))]
 #[inline(always)]
 fn eligibility<const EXPLAIN: bool>(rules: &Ruleset, campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {

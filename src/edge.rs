@@ -25,7 +25,6 @@ use crate::model::Ruleset;
 use crate::model::Action;
 use crate::plan::{Plan, PlannedChange};
 use crate::preview::{self, PreviewParams};
-use crate::value::Value;
 use crate::intl::IntlClock;
 use crate::state::{via_name, visitor_cookie, write_state};
 use crate::time::parse_rfc3339;
