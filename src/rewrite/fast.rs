@@ -30,6 +30,7 @@ use crate::plan::{edit_classes, Plan};
 use encoding_rs::{Encoding, UTF_8};
 use memchr::{memchr, memchr2};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::rc::Rc;
 
 /// Input a single incomplete construct (a tag, a comment) may hold back
@@ -302,30 +303,19 @@ enum Step {
 
 pub(crate) struct Rewriter<'p> {
     program: Program<'p>,
-    /// Input not yet consumed (an incomplete construct at a chunk's end).
-    pending: Vec<u8>,
+    /// Buffers kept per thread (see [`Buffers`]).
+    buffers: Box<Buffers>,
     out: Vec<u8>,
     text: TextMode,
-    /// The lowercased name whose end tag ends raw text or script data.
-    raw_end_name: Vec<u8>,
-    ns_stack: Vec<Namespace>,
     ambiguity: Ambiguity,
-    stack: Vec<Frame>,
-    names: Vec<u8>,
     /// Open matched elements whose content is removed: nothing is emitted while above zero.
     removing: u32,
     encoding: &'static Encoding,
     charset_found: bool,
     head_seen: bool,
     state_script_inserted: bool,
-    attributes: Vec<AttributeSpan>,
-    lowercase_name: Vec<u8>,
-    /// The changes to the current element (kept for its buffers).
-    edit: ElementEdit,
     /// Elements with no open parent so far (for `:nth-child`).
     root_children: u32,
-    /// For `:nth-of-type`, when the plan asks.
-    typed_children: TypedChildCounters,
     bailed_out: Option<String>,
     applied: u32,
     /// The page offset of `pending`'s first byte (all before it is consumed),
@@ -352,6 +342,80 @@ pub(crate) struct Rewriter<'p> {
     unlexed_text_switch: Option<TextMode>,
 }
 
+/// The rewriter's working buffers, kept per thread from one page to the
+/// next: a worker or the CLI rewrites page after page on one thread, and
+/// allocating and freeing them for each page cost a twentieth of a small
+/// page's rewrite. Boxed, so that taking and returning them moves a pointer
+/// (moving the struct cost more than the allocations on the smallest pages).
+struct Buffers {
+    /// Input not yet consumed (an incomplete construct at a chunk's end).
+    pending: Vec<u8>,
+    /// The lowercased name whose end tag ends raw text or script data.
+    raw_end_name: Vec<u8>,
+    ns_stack: Vec<Namespace>,
+    /// The open elements.
+    stack: Vec<Frame>,
+    /// Their names, one after the other.
+    names: Vec<u8>,
+    /// The current start tag's attributes.
+    attributes: Vec<AttributeSpan>,
+    /// The current tag's name.
+    lowercase_name: Vec<u8>,
+    /// The changes to the current element.
+    edit: ElementEdit,
+    /// For `:nth-of-type`, when the plan asks.
+    typed_children: TypedChildCounters,
+}
+
+thread_local! {
+    static SPARE_BUFFERS: Cell<Option<Box<Buffers>>> = const { Cell::new(None) };
+}
+
+/// Buffers grown past these on a huge page are dropped rather than kept.
+const MAX_KEPT_STACK: usize = 1024;
+const MAX_KEPT_BYTES: usize = 64 * 1024;
+
+impl Buffers {
+    /// The thread's spare buffers (empty), or new ones.
+    fn take() -> Box<Buffers> {
+        match SPARE_BUFFERS.try_with(Cell::take) {
+            Ok(Some(spare)) => spare,
+            _ => Box::new(Buffers {
+                pending: Vec::new(),
+                raw_end_name: Vec::new(),
+                ns_stack: Vec::with_capacity(4),
+                // Room for a typical page's nesting and tags at once: growing
+                // these step by step was a tenth of a small page's rewrite.
+                stack: Vec::with_capacity(32),
+                names: Vec::with_capacity(256),
+                attributes: Vec::with_capacity(16),
+                lowercase_name: Vec::with_capacity(16),
+                edit: ElementEdit::default(),
+                typed_children: TypedChildCounters::default(),
+            }),
+        }
+    }
+
+    /// Empties the buffers and keeps them for the thread's next rewriter,
+    /// unless a huge page grew them.
+    fn put_back(mut self: Box<Buffers>) {
+        let bytes = [self.pending.capacity(), self.names.capacity(), self.edit.bytes.capacity()];
+        if self.stack.capacity() > MAX_KEPT_STACK || bytes.iter().any(|&n| n > MAX_KEPT_BYTES) {
+            return;
+        }
+        self.pending.clear();
+        self.raw_end_name.clear();
+        self.ns_stack.clear();
+        self.stack.clear();
+        self.names.clear();
+        self.attributes.clear();
+        self.lowercase_name.clear();
+        self.edit.reset(false, false);
+        self.typed_children.by_name.clear();
+        let _ = SPARE_BUFFERS.try_with(|spare| spare.set(Some(self)));
+    }
+}
+
 impl<'p> Rewriter<'p> {
     /// `None` when a selector is outside the subset (and then `state_script`
     /// is left as it was). `encoding` is the page's if known (then `<meta>`
@@ -363,28 +427,20 @@ impl<'p> Rewriter<'p> {
             program.contents.push(Content { text: Cow::Owned(script), escape: false });
             program.state_script = Some(Chunk(program.contents.len() as u32 - 1));
         }
+        let mut buffers = Buffers::take();
+        buffers.ns_stack.push(Namespace::Html);
         Some(Rewriter {
             program,
-            pending: Vec::new(),
+            buffers,
             out: Vec::new(),
             text: TextMode::Data,
-            raw_end_name: Vec::new(),
-            ns_stack: vec![Namespace::Html],
             ambiguity: Ambiguity::Default,
-            // Room for a typical page's nesting and tags at once: growing
-            // these step by step was a tenth of a small page's rewrite.
-            stack: Vec::with_capacity(32),
-            names: Vec::with_capacity(256),
             removing: 0,
             encoding: encoding.unwrap_or(UTF_8),
             charset_found: false,
             head_seen: false,
             state_script_inserted: false,
-            attributes: Vec::with_capacity(16),
-            lowercase_name: Vec::with_capacity(16),
-            edit: ElementEdit::default(),
             root_children: 0,
-            typed_children: TypedChildCounters::default(),
             bailed_out: None,
             applied: 0,
             consumed: 0,
@@ -392,6 +448,13 @@ impl<'p> Rewriter<'p> {
             selector_dependent_from: None,
             unlexed_text_switch: None,
         })
+    }
+
+    /// Ends the rewriter, keeping its buffers for the thread's next one
+    /// (dropped instead, a rewriter frees them).
+    pub(crate) fn recycle(self) {
+        let Rewriter { buffers, .. } = self;
+        buffers.put_back();
     }
 
     pub(crate) fn applied_count(&self) -> u32 {
@@ -434,21 +497,21 @@ impl<'p> Rewriter<'p> {
         self.out.reserve(chunk.len() + chunk.len() / 8);
         if self.bailed_out.is_some() {
             self.out.extend_from_slice(chunk);
-        } else if self.pending.is_empty() {
+        } else if self.buffers.pending.is_empty() {
             let consumed = self.run(chunk, false);
             self.consumed += consumed as u64;
-            self.pending.extend_from_slice(&chunk[consumed..]);
+            self.buffers.pending.extend_from_slice(&chunk[consumed..]);
         } else {
-            let mut input = std::mem::take(&mut self.pending);
+            let mut input = std::mem::take(&mut self.buffers.pending);
             input.extend_from_slice(chunk);
             let consumed = self.run(&input, false);
             self.consumed += consumed as u64;
             input.drain(..consumed);
-            self.pending = input;
+            self.buffers.pending = input;
         }
-        if self.pending.len() > MAX_BUFFERED && self.bailed_out.is_none() {
+        if self.buffers.pending.len() > MAX_BUFFERED && self.bailed_out.is_none() {
             self.bailed_out = Some(passed_through_from(format!("a construct longer than {MAX_BUFFERED} bytes"), self.consumed));
-            let rest = std::mem::take(&mut self.pending);
+            let rest = std::mem::take(&mut self.buffers.pending);
             self.out.extend_from_slice(&rest);
         }
         std::mem::take(&mut self.out)
@@ -457,7 +520,7 @@ impl<'p> Rewriter<'p> {
     /// Ends the input; returns the last bytes.
     pub(crate) fn finish(&mut self) -> Vec<u8> {
         if self.bailed_out.is_none() {
-            let input = std::mem::take(&mut self.pending);
+            let input = std::mem::take(&mut self.buffers.pending);
             self.run(&input, true);
             if self.bailed_out.is_none() && !self.state_script_inserted {
                 if let Some(script) = self.program.state_script {
@@ -614,7 +677,7 @@ impl<'p> Rewriter<'p> {
     /// Whether `</name` followed by whitespace, `/` or `>` starts at `lt`,
     /// for the element whose raw text this is; `None` if the input ends first.
     fn appropriate_end_tag(&self, input: &[u8], lt: usize) -> Option<bool> {
-        let name = &self.raw_end_name;
+        let name = &self.buffers.raw_end_name;
         let after = lt + 2 + name.len();
         let available = &input[lt..input.len().min(after + 1)];
         let prefix_ok = |bytes: &[u8]| {
@@ -741,7 +804,7 @@ impl<'p> Rewriter<'p> {
     }
 
     fn current_namespace(&self) -> Namespace {
-        self.ns_stack.last().copied().unwrap_or(Namespace::Html)
+        self.buffers.ns_stack.last().copied().unwrap_or(Namespace::Html)
     }
 
     /// Lexes the tag at `lt` and handles it.
@@ -755,8 +818,8 @@ impl<'p> Rewriter<'p> {
             }
             return Step::At(input.len());
         };
-        self.lowercase_name.clear();
-        self.lowercase_name.extend(input[tag.name.0..tag.name.1].iter().map(u8::to_ascii_lowercase));
+        self.buffers.lowercase_name.clear();
+        self.buffers.lowercase_name.extend(input[tag.name.0..tag.name.1].iter().map(u8::to_ascii_lowercase));
         if end_tag {
             self.end_tag(input, lt, &tag, copied);
         } else {
@@ -766,9 +829,9 @@ impl<'p> Rewriter<'p> {
     }
 
     /// lol_html's tag and attribute states, from `<` to `>`; `None` if the
-    /// input ends first. Attributes of start tags go to `self.attributes`.
+    /// input ends first. Attributes of start tags go to `self.buffers.attributes`.
     fn lex_tag(&mut self, input: &[u8], lt: usize, end_tag: bool) -> Option<Tag> {
-        self.attributes.clear();
+        self.buffers.attributes.clear();
         let name_start = lt + if end_tag { 2 } else { 1 };
         let mut i = name_start;
         while !is(*input.get(i)?, ENDS_TAG_NAME) {
@@ -802,7 +865,7 @@ impl<'p> Rewriter<'p> {
                         i += 1;
                     }
                     if input[i] != b'=' {
-                        self.attributes.push(AttributeSpan { name: attribute_name, value: None, raw: attribute_name });
+                        self.buffers.attributes.push(AttributeSpan { name: attribute_name, value: None, raw: attribute_name });
                         continue;
                     }
                     i += 1;
@@ -813,7 +876,7 @@ impl<'p> Rewriter<'p> {
                         quote @ (b'"' | b'\'') => {
                             let value_start = i + 1;
                             let close = value_start + memchr(quote, input.get(value_start..)?)?;
-                            self.attributes.push(AttributeSpan {
+                            self.buffers.attributes.push(AttributeSpan {
                                 name: attribute_name,
                                 value: Some((value_start, close)),
                                 raw: (attribute_start, close + 1),
@@ -821,7 +884,7 @@ impl<'p> Rewriter<'p> {
                             i = close + 1;
                         }
                         b'>' => {
-                            self.attributes.push(AttributeSpan { name: attribute_name, value: None, raw: attribute_name });
+                            self.buffers.attributes.push(AttributeSpan { name: attribute_name, value: None, raw: attribute_name });
                             return Some(Tag { name, self_closing, end: i + 1, ends_in_empty_unquoted_value: true });
                         }
                         _ => {
@@ -829,7 +892,7 @@ impl<'p> Rewriter<'p> {
                             while !is(*input.get(i)?, ENDS_UNQUOTED_VALUE) {
                                 i += 1;
                             }
-                            self.attributes.push(AttributeSpan {
+                            self.buffers.attributes.push(AttributeSpan {
                                 name: attribute_name,
                                 value: Some((value_start, i)),
                                 raw: (attribute_start, i),
@@ -842,12 +905,12 @@ impl<'p> Rewriter<'p> {
     }
 
     fn enter_namespace(&mut self, ns: Namespace) {
-        self.ns_stack.push(ns);
+        self.buffers.ns_stack.push(ns);
     }
 
     fn leave_namespace(&mut self) {
-        if self.ns_stack.len() > 1 {
-            self.ns_stack.pop();
+        if self.buffers.ns_stack.len() > 1 {
+            self.buffers.ns_stack.pop();
         }
     }
 
@@ -862,8 +925,8 @@ impl<'p> Rewriter<'p> {
     fn bail_out_if_cut_off_tag_is_ambiguous(&mut self, input: &[u8], lt: usize, copied: &mut usize) {
         let name_start = lt + 1;
         let Some(name_length) = input.get(name_start..).and_then(|rest| rest.iter().position(|&c| is(c, ENDS_TAG_NAME))) else { return };
-        self.lowercase_name.clear();
-        self.lowercase_name.extend(input[name_start..name_start + name_length].iter().map(u8::to_ascii_lowercase));
+        self.buffers.lowercase_name.clear();
+        self.buffers.lowercase_name.extend(input[name_start..name_start + name_length].iter().map(u8::to_ascii_lowercase));
         if self.track_ambiguity().is_err() {
             self.bail_out_on_ambiguity(input, copied, lt);
         }
@@ -874,7 +937,7 @@ impl<'p> Rewriter<'p> {
     /// follows is markup, and lol_html gives up.
     #[inline]
     fn track_ambiguity(&mut self) -> Result<(), ()> {
-        let name = self.lowercase_name.as_slice();
+        let name = self.buffers.lowercase_name.as_slice();
         match self.ambiguity {
             Ambiguity::Default => {
                 if name == b"select" {
@@ -912,7 +975,7 @@ impl<'p> Rewriter<'p> {
     /// `Err` when lol_html would give up.
     fn start_tag_feedback(&mut self, input: &[u8], tag: &Tag) -> Result<(), ()> {
         self.track_ambiguity()?;
-        let name = self.lowercase_name.as_slice();
+        let name = self.buffers.lowercase_name.as_slice();
         let ns = self.current_namespace();
         if name == b"svg" {
             self.enter_namespace(Namespace::Svg);
@@ -928,7 +991,7 @@ impl<'p> Rewriter<'p> {
                     self.enter_namespace(Namespace::Html);
                 }
             } else if name == b"font" {
-                let exits = self.attributes.iter().any(|a| {
+                let exits = self.buffers.attributes.iter().any(|a| {
                     let n = &input[a.name.0..a.name.1];
                     n.eq_ignore_ascii_case(b"color") || n.eq_ignore_ascii_case(b"size") || n.eq_ignore_ascii_case(b"face")
                 });
@@ -936,7 +999,7 @@ impl<'p> Rewriter<'p> {
                     self.leave_namespace();
                 }
             } else if ns == Namespace::MathMl && name == b"annotation-xml" && !tag.self_closing {
-                let html = self.attributes.iter().any(|a| {
+                let html = self.buffers.attributes.iter().any(|a| {
                     let Some(value) = a.value else { return false };
                     let value = &input[value.0..value.1];
                     input[a.name.0..a.name.1].eq_ignore_ascii_case(b"encoding")
@@ -955,15 +1018,15 @@ impl<'p> Rewriter<'p> {
             };
             if let Some(mode) = mode {
                 self.text = mode;
-                self.raw_end_name.clear();
-                self.raw_end_name.extend_from_slice(name);
+                self.buffers.raw_end_name.clear();
+                self.buffers.raw_end_name.extend_from_slice(name);
             }
         }
         Ok(())
     }
 
     fn end_tag_feedback(&mut self) {
-        let name = self.lowercase_name.as_slice();
+        let name = self.buffers.lowercase_name.as_slice();
         match self.ambiguity {
             Ambiguity::InSelect if name == b"select" => self.ambiguity = Ambiguity::Default,
             Ambiguity::InTemplateInSelect(depth) if name == b"template" => {
@@ -973,9 +1036,9 @@ impl<'p> Rewriter<'p> {
         }
         let ns = self.current_namespace();
         if ns == Namespace::Html {
-            let len = self.ns_stack.len();
+            let len = self.buffers.ns_stack.len();
             if len >= 2 {
-                let previous = self.ns_stack[len - 2];
+                let previous = self.buffers.ns_stack[len - 2];
                 if (previous == Namespace::MathMl && matches!(name, b"mi" | b"mo" | b"mn" | b"ms" | b"mtext" | b"annotation-xml"))
                     || (previous == Namespace::Svg && matches!(name, b"desc" | b"title" | b"foreignobject"))
                 {
@@ -998,7 +1061,7 @@ impl<'p> Rewriter<'p> {
     /// Gives up at the start tag `lowercase_name` at `lt`, as lol_html's ambiguity guard does.
     #[cold]
     fn bail_out_on_ambiguity(&mut self, input: &[u8], copied: &mut usize, lt: usize) {
-        let name = String::from_utf8_lossy(&self.lowercase_name).into_owned();
+        let name = String::from_utf8_lossy(&self.buffers.lowercase_name).into_owned();
         let reason = format!("The parser has encountered a text content tag (`<{name}>`) in the context where it is ambiguous whether this tag should be ignored or not");
         self.ambiguity_offset = Some(self.consumed + lt as u64);
         self.bail_out(input, copied, lt, reason);
@@ -1022,7 +1085,7 @@ impl<'p> Rewriter<'p> {
                 || plan_matches
                 || (element.name == b"meta" && program.adjust_charset)
                 || (element.name == b"head" && program.state_script.is_some())
-                || program.changes.iter().any(|change| needs_attributes(change, element, &self.stack)))
+                || program.changes.iter().any(|change| needs_attributes(change, element, &self.buffers.stack)))
     }
 
     /// Whether lol_html lexes this end tag (`lowercase_name`, closing
@@ -1035,15 +1098,15 @@ impl<'p> Rewriter<'p> {
     #[cold]
     #[inline(never)]
     fn lol_html_lexes_end_tag(&self, closes: Option<usize>) -> bool {
-        let name = self.lowercase_name.as_slice();
-        let ns_depth = self.ns_stack.len();
+        let name = self.buffers.lowercase_name.as_slice();
+        let ns_depth = self.buffers.ns_stack.len();
         let integration_point_check = self.current_namespace() == Namespace::Html
             && ns_depth >= 2
-            && self.ns_stack[ns_depth - 2] == Namespace::MathMl
+            && self.buffers.ns_stack[ns_depth - 2] == Namespace::MathMl
             && !matches!(name, b"mi" | b"mo" | b"mn" | b"ms" | b"mtext")
             && !lol_html_hashes_name(name);
         let Some(closes) = closes else { return integration_point_check };
-        let closed = &self.stack[closes..];
+        let closed = &self.buffers.stack[closes..];
         let ends_removed_content = self.removing > 0 && closed.iter().filter(|f| f.removes_content).count() as u32 == self.removing;
         integration_point_check || ends_removed_content || closed.iter().any(|f| f.end_mutations.is_some() || f.takes_state_script)
     }
@@ -1055,11 +1118,11 @@ impl<'p> Rewriter<'p> {
             return;
         }
         let ns = self.current_namespace();
-        let pushed = if ns == Namespace::Html { !is_void(&self.lowercase_name) } else { !tag.self_closing };
+        let pushed = if ns == Namespace::Html { !is_void(&self.buffers.lowercase_name) } else { !tag.self_closing };
 
         // Its position among its siblings, as lol_html's selector VM counts
         // before it matches (the elements of the stack above).
-        let siblings = match self.stack.last_mut() {
+        let siblings = match self.buffers.stack.last_mut() {
             Some(parent) => &mut parent.children,
             None => &mut self.root_children,
         };
@@ -1067,24 +1130,24 @@ impl<'p> Rewriter<'p> {
         let child_index = i32::try_from(*siblings).unwrap_or(i32::MAX);
         let counted = match &self.program.counted_types {
             CountedTypes::None => false,
-            CountedTypes::Names(names) => names.iter().any(|n| *n == self.lowercase_name),
+            CountedTypes::Names(names) => names.iter().any(|n| *n == self.buffers.lowercase_name),
             CountedTypes::All => true,
         };
-        let type_index = if counted { self.typed_children.add_child(&self.lowercase_name, self.stack.len()) } else { 0 };
-        let facts = StartTagFacts { input, name: &self.lowercase_name, attributes: &self.attributes, html: ns == Namespace::Html, child_index, type_index };
+        let type_index = if counted { self.buffers.typed_children.add_child(&self.buffers.lowercase_name, self.buffers.stack.len()) } else { 0 };
+        let facts = StartTagFacts { input, name: &self.buffers.lowercase_name, attributes: &self.buffers.attributes, html: ns == Namespace::Html, child_index, type_index };
         let mut matched: u64 = 0;
-        let first_byte_class = byte_class(self.lowercase_name.first().copied().unwrap_or(0));
+        let first_byte_class = byte_class(self.buffers.lowercase_name.first().copied().unwrap_or(0));
         let mut candidates = self.program.candidates[first_byte_class];
         while candidates != 0 {
             let index = candidates.trailing_zeros() as usize;
             candidates &= candidates - 1;
-            if matches_here(&self.program.changes[index], &facts, &self.stack) {
+            if matches_here(&self.program.changes[index], &facts, &self.buffers.stack) {
                 matched |= 1 << index;
             }
         }
         let mut overflow: Vec<usize> = Vec::new();
         for (index, change) in self.program.changes.iter().enumerate().skip(64) {
-            if matches_here(change, &facts, &self.stack) {
+            if matches_here(change, &facts, &self.buffers.stack) {
                 overflow.push(index);
             }
         }
@@ -1108,8 +1171,8 @@ impl<'p> Rewriter<'p> {
                 self.text = TextMode::Data;
             }
         }
-        let is_meta = self.lowercase_name == b"meta";
-        let is_first_head = self.lowercase_name == b"head" && !self.head_seen;
+        let is_meta = self.buffers.lowercase_name == b"meta";
+        let is_first_head = self.buffers.lowercase_name == b"head" && !self.head_seen;
         let ancestor_bits = if pushed {
             let mut candidates = self.program.ancestor_candidates.get(first_byte_class).copied().unwrap_or(0);
             let mut bits = 0u128;
@@ -1137,18 +1200,18 @@ impl<'p> Rewriter<'p> {
         // it declares another.
         let tag_encoding = self.encoding;
         if is_meta && self.program.adjust_charset && !self.charset_found {
-            if let Some(encoding) = meta_charset(input, &self.attributes, self.encoding) {
+            if let Some(encoding) = meta_charset(input, &self.buffers.attributes, self.encoding) {
                 self.charset_found = true;
                 self.encoding = encoding;
             }
         }
-        let element = &mut self.edit;
+        let element = &mut self.buffers.edit;
         element.reset(pushed, tag.self_closing);
         let indices = (0..self.program.changes.len().min(64)).filter(|i| matched & (1 << i) != 0).chain(overflow);
         for index in indices {
             self.applied += 1;
             let operation = &self.program.changes[index].operation;
-            element.apply(operation, input, &self.attributes, tag_encoding);
+            element.apply(operation, input, &self.buffers.attributes, tag_encoding);
         }
         let mut takes_state_script = false;
         if is_first_head {
@@ -1158,7 +1221,7 @@ impl<'p> Rewriter<'p> {
 
         if self.removing == 0 {
             self.copy(input, copied, lt);
-            let (out, contents, element) = (&mut self.out, &self.program.contents, &self.edit);
+            let (out, contents, element) = (&mut self.out, &self.program.contents, &self.buffers.edit);
             let mutations = &element.start;
             for chunk in &mutations.before {
                 write_chunk(out, contents, *chunk, tag_encoding);
@@ -1180,8 +1243,8 @@ impl<'p> Rewriter<'p> {
         }
         *copied = tag.end;
         if pushed {
-            let removes = self.edit.removes_content;
-            let end_mutations = self.edit.end.take().map(Box::new);
+            let removes = self.buffers.edit.removes_content;
+            let end_mutations = self.buffers.edit.end.take().map(Box::new);
             self.push_frame(ancestor_bits, end_mutations, takes_state_script, removes);
             if removes {
                 self.removing += 1;
@@ -1190,21 +1253,21 @@ impl<'p> Rewriter<'p> {
     }
 
     fn push_frame(&mut self, ancestor_bits: u128, end_mutations: Option<Box<Mutations>>, takes_state_script: bool, removes_content: bool) {
-        let start = self.names.len() as u32;
-        self.names.extend_from_slice(&self.lowercase_name);
-        self.stack.push(Frame { name: (start, self.lowercase_name.len() as u32), children: 0, ancestor_bits, end_mutations, takes_state_script, removes_content });
+        let start = self.buffers.names.len() as u32;
+        self.buffers.names.extend_from_slice(&self.buffers.lowercase_name);
+        self.buffers.stack.push(Frame { name: (start, self.buffers.lowercase_name.len() as u32), children: 0, ancestor_bits, end_mutations, takes_state_script, removes_content });
     }
 
     fn end_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
         self.text = TextMode::Data;
-        let name = self.lowercase_name.as_slice();
-        let names = &self.names;
-        let found = self.stack.iter().rposition(|f| &names[f.name.0 as usize..(f.name.0 + f.name.1) as usize] == name);
+        let name = self.buffers.lowercase_name.as_slice();
+        let names = &self.buffers.names;
+        let found = self.buffers.stack.iter().rposition(|f| &names[f.name.0 as usize..(f.name.0 + f.name.1) as usize] == name);
         if let Some(text) = self.unlexed_text_switch {
             self.unlexed_text_switch = None;
             // lol_html's lexer, restarting here in the switched-to text mode,
             // still reads the end tag of the switching element as a tag.
-            let ends_switched_text = text != TextMode::PlainText && self.lowercase_name == self.raw_end_name;
+            let ends_switched_text = text != TextMode::PlainText && self.buffers.lowercase_name == self.buffers.raw_end_name;
             if !ends_switched_text && self.lol_html_lexes_end_tag(found) {
                 self.bail_out(input, copied, lt, UNLEXED_TEXT_SWITCH.to_string());
                 return;
@@ -1218,10 +1281,10 @@ impl<'p> Rewriter<'p> {
         let mut mutations: Option<Mutations> = None;
         if let Some(index) = found {
             if !matches!(self.program.counted_types, CountedTypes::None) {
-                self.typed_children.pop_to(index);
+                self.buffers.typed_children.pop_to(index);
             }
-            self.names.truncate(self.stack[index].name.0 as usize);
-            for frame in self.stack.drain(index..).rev() {
+            self.buffers.names.truncate(self.buffers.stack[index].name.0 as usize);
+            for frame in self.buffers.stack.drain(index..).rev() {
                 if frame.removes_content {
                     self.removing -= 1;
                 }
@@ -1826,6 +1889,24 @@ mod tests {
         let (rest, reason) = rewriter.finish();
         out.extend(rest);
         (String::from_utf8_lossy(&out).into_owned(), reason)
+    }
+
+    #[test]
+    fn a_rewriter_starts_clean_with_the_buffers_of_the_one_before() {
+        // Each page on its own thread, with new buffers...
+        let alone = |page: &'static str, plan: Plan| std::thread::spawn(move || rewrite(page, &plan, Engine::Fast)).join().ok();
+        let changes = || plan(&[("div > p", Action::AddClass(vec!["x".to_string()])), ("svg title", Action::Text("T".to_string())), ("li:nth-of-type(2)", Action::Remove)]);
+        let first = "<ul><li>1<div><svg><g><p a='";
+        let second = "<ul><li>1</li><li>2</li></ul><title>s</title><div><p>p</p></div>";
+        let expected = alone(second, changes());
+        assert_eq!(expected.as_ref().map(|(page, _)| page.as_str()), Some("<ul><li>1</li></ul><title>s</title><div><p class=\"x\">p</p></div>"));
+        // ...and after a page that left elements open, a namespace, a
+        // tag cut off and counters of `<li>` behind, on one thread.
+        let first_and_second = std::thread::spawn(move || {
+            let _ = rewrite(first, &changes(), Engine::Fast);
+            rewrite(second, &changes(), Engine::Fast)
+        });
+        assert_eq!(first_and_second.join().ok(), expected);
     }
 
     #[test]

@@ -116,7 +116,9 @@ impl<'p> PageRewriter<'p> {
             Inner::LolHtml(rewriter) => rewriter.finish(),
             Inner::Fast(mut rewriter) => {
                 let rest = rewriter.finish();
-                (rest, rewriter.bail_out_reason().map(str::to_string))
+                let reason = rewriter.bail_out_reason().map(str::to_string);
+                rewriter.recycle();
+                (rest, reason)
             }
         }
     }
