@@ -283,8 +283,12 @@ struct Tag {
 
 /// An open element.
 struct Frame {
-    /// Lowercased name in `Rewriter::names`.
-    name: (u32, u32),
+    /// Its lowercased name's first eight bytes (see [`name_key`]) and length.
+    name_key: u64,
+    name_length: u32,
+    /// Where the rest of a longer name is in `Buffers::names` (and the
+    /// names of the elements above it start).
+    rest_of_name: u32,
     /// Its element children so far (for `:nth-child`).
     children: u32,
     ancestor_bits: u128,
@@ -305,6 +309,8 @@ pub(crate) struct Rewriter<'p> {
     program: Program<'p>,
     /// Buffers kept per thread (see [`Buffers`]).
     buffers: Box<Buffers>,
+    /// [`name_key`] of the current tag's name.
+    name_key: u64,
     out: Vec<u8>,
     text: TextMode,
     ambiguity: Ambiguity,
@@ -432,6 +438,7 @@ impl<'p> Rewriter<'p> {
         Some(Rewriter {
             program,
             buffers,
+            name_key: 0,
             out: Vec::new(),
             text: TextMode::Data,
             ambiguity: Ambiguity::Default,
@@ -820,6 +827,7 @@ impl<'p> Rewriter<'p> {
         };
         self.buffers.lowercase_name.clear();
         self.buffers.lowercase_name.extend(input[tag.name.0..tag.name.1].iter().map(u8::to_ascii_lowercase));
+        self.name_key = name_key(input, tag.name);
         if end_tag {
             self.end_tag(input, lt, &tag, copied);
         } else {
@@ -1253,16 +1261,21 @@ impl<'p> Rewriter<'p> {
     }
 
     fn push_frame(&mut self, ancestor_bits: u128, end_mutations: Option<Box<Mutations>>, takes_state_script: bool, removes_content: bool) {
-        let start = self.buffers.names.len() as u32;
-        self.buffers.names.extend_from_slice(&self.buffers.lowercase_name);
-        self.buffers.stack.push(Frame { name: (start, self.buffers.lowercase_name.len() as u32), children: 0, ancestor_bits, end_mutations, takes_state_script, removes_content });
+        let rest_of_name = self.buffers.names.len() as u32;
+        let name = self.buffers.lowercase_name.as_slice();
+        if name.len() > 8 {
+            self.buffers.names.extend_from_slice(&name[8..]);
+        }
+        self.buffers.stack.push(Frame { name_key: self.name_key, name_length: name.len() as u32, rest_of_name, children: 0, ancestor_bits, end_mutations, takes_state_script, removes_content });
     }
 
     fn end_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
         self.text = TextMode::Data;
         let name = self.buffers.lowercase_name.as_slice();
-        let names = &self.buffers.names;
-        let found = self.buffers.stack.iter().rposition(|f| &names[f.name.0 as usize..(f.name.0 + f.name.1) as usize] == name);
+        let (names, key, length) = (&self.buffers.names, self.name_key, name.len() as u32);
+        let found = self.buffers.stack.iter().rposition(|f| {
+            f.name_key == key && f.name_length == length && (length <= 8 || names[f.rest_of_name as usize..].starts_with(&name[8..]))
+        });
         if let Some(text) = self.unlexed_text_switch {
             self.unlexed_text_switch = None;
             // lol_html's lexer, restarting here in the switched-to text mode,
@@ -1283,7 +1296,7 @@ impl<'p> Rewriter<'p> {
             if !matches!(self.program.counted_types, CountedTypes::None) {
                 self.buffers.typed_children.pop_to(index);
             }
-            self.buffers.names.truncate(self.buffers.stack[index].name.0 as usize);
+            self.buffers.names.truncate(self.buffers.stack[index].rest_of_name as usize);
             for frame in self.buffers.stack.drain(index..).rev() {
                 if frame.removes_content {
                     self.removing -= 1;
@@ -1486,6 +1499,30 @@ impl TypedChildCounters {
             true
         });
     }
+}
+
+/// The first eight bytes of the tag name at `input[name.0..name.1]`,
+/// lowercased, as a number (zeros after a shorter name): open elements keep
+/// it, and an end tag finds its element by it and the name's length without
+/// a call to `memcmp` (only longer names compare the rest); copying each
+/// name and comparing it with `memcmp` cost a library call per tag.
+fn name_key(input: &[u8], name: (usize, usize)) -> u64 {
+    const LOW_SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let length = name.1 - name.0;
+    let Some(eight) = input.get(name.0..name.0 + 8) else {
+        // Near the end of the input: byte by byte.
+        return input[name.0..name.1].iter().take(8).rev().fold(0, |key, &b| key << 8 | u64::from(b.to_ascii_lowercase()));
+    };
+    let mut bytes = [0; 8];
+    bytes.copy_from_slice(eight);
+    let x = u64::from_le_bytes(bytes);
+    // ASCII `A`..=`Z` (bytes whose low seven bits are 0x41..=0x5a and whose
+    // high bit is clear) get 0x20 added; no lane carries into the next.
+    let low = x & LOW_SEVEN;
+    let upper = (low + 0x3f3f_3f3f_3f3f_3f3f) & !(low + 0x2525_2525_2525_2525) & !x & HIGH;
+    let lowercase = x | upper >> 2;
+    if length >= 8 { lowercase } else { lowercase & (u64::MAX >> (8 * (8 - length))) }
 }
 
 /// Whether the change's selector matches the element about to be opened,
@@ -1889,6 +1926,29 @@ mod tests {
         let (rest, reason) = rewriter.finish();
         out.extend(rest);
         (String::from_utf8_lossy(&out).into_owned(), reason)
+    }
+
+    #[test]
+    fn name_keys_are_the_lowercased_first_eight_bytes() {
+        let reference = |name: &[u8]| name.iter().take(8).enumerate().fold(0u64, |key, (i, b)| key | u64::from(b.to_ascii_lowercase()) << (8 * i));
+        let names: [&[u8]; 9] = [b"a", b"H1", b"tBody", b"section", b"NOSCRIPT", b"blockquote", b"x-\xc3\x84b\xff@[`{Z", b"A\x7f\x80\xc1\xdaZ", b"figcaptioN"];
+        for name in names {
+            for (before, after) in [(0, 0), (1, 1), (3, 9)] {
+                let mut input = vec![b'<'; before];
+                input.extend_from_slice(name);
+                input.extend(std::iter::repeat_n(b'>', after));
+                assert_eq!(super::name_key(&input, (before, before + name.len())), reference(name), "{:?} in {:?}", String::from_utf8_lossy(name), String::from_utf8_lossy(&input));
+            }
+        }
+    }
+
+    #[test]
+    fn end_tags_find_long_names_that_share_eight_bytes() {
+        let page = "<Custom-Element-A><custom-element-b><p>x</CUSTOM-ELEMENT-A>y</custom-element-b><custom-element-bb>z</custom-element-b></custom-element-bb><blockquote><p>z</blockquote>";
+        let change = plan(&[("p", Action::Append("!".to_string())), ("custom-element-a", Action::Append("A".to_string())), ("custom-element-bb", Action::Append("B".to_string()))]);
+        let fast = rewrite(page, &change, Engine::Fast);
+        assert_eq!(fast, rewrite(page, &change, Engine::LolHtml));
+        assert_eq!(fast.0, "<Custom-Element-A><custom-element-b><p>xA</CUSTOM-ELEMENT-A>y</custom-element-b><custom-element-bb>z</custom-element-b>B</custom-element-bb><blockquote><p>z!</blockquote>");
     }
 
     #[test]
