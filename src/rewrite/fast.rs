@@ -30,7 +30,7 @@ use crate::plan::{edit_classes, Plan};
 use encoding_rs::{Encoding, UTF_8};
 use memchr::{memchr, memchr2};
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// Input a single incomplete construct (a tag, a comment) may hold back
@@ -114,30 +114,50 @@ enum Operation<'p> {
     Remove,
 }
 
-struct Change<'p> {
+/// A change's selector, compiled.
+struct Match {
     selector: Rc<Selector>,
     /// The ancestor-bit index of each compound but the last.
     ancestor_bits: Vec<u32>,
-    operation: Operation<'p>,
 }
 
-/// The plan compiled for this rewriter.
-struct Program<'p> {
-    changes: Vec<Change<'p>>,
+/// What matching a plan's elements needs. It depends only on the plan's
+/// selectors, so it is compiled once for a list of them and kept per thread
+/// (see [`Matcher::for_plan`]): a process that rewrites page after page (a
+/// server embedding this crate, the benchmark) meets the few lists of its
+/// site's variant combinations again and again, and compiling them for
+/// each page was a fifteenth of a small page's rewrite (150 ns for the
+/// 5-change plan). A list not kept costs about 110 ns more than compiling
+/// did before the cache (benches/rewrite.rs `tailor-5-cold`). The CLI
+/// rewrites one page per run and the worker uses workerd's `HTMLRewriter`:
+/// neither keeps anything.
+struct Matcher {
+    /// The selectors, in the plan's order, each after its length (one
+    /// allocation, not one per selector): what the cache compares.
+    selectors: Box<[u8]>,
+    /// One per change of the plan.
+    changes: Vec<Match>,
     /// By the first byte of a lowercased tag name (its low five bits, which
     /// tell letters apart): the changes (of the first 64) whose selector
     /// could match such an element.
     candidates: [u64; 32],
-    contents: Vec<Content<'p>>,
     /// Every compound that must match an ancestor, by bit.
     ancestor_compounds: Vec<AncestorCompound>,
-    state_script: Option<Chunk>,
-    adjust_charset: bool,
-    /// [`Program::candidates`] for [`Program::ancestor_compounds`]; empty
-    /// when there are none (most plans: it keeps the rewriter small to set up).
+    /// [`Matcher::candidates`] for [`Matcher::ancestor_compounds`]; empty
+    /// when there are none (most plans).
     ancestor_candidates: Vec<u128>,
     /// Whose children to count by name, for `:nth-of-type`.
     counted_types: CountedTypes,
+}
+
+/// The plan compiled for this rewriter.
+struct Program<'p> {
+    matcher: Rc<Matcher>,
+    /// By change, as in the plan.
+    operations: Vec<Operation<'p>>,
+    contents: Vec<Content<'p>>,
+    state_script: Option<Chunk>,
+    adjust_charset: bool,
 }
 
 /// Which elements `:nth-of-type` needs counted among their siblings of the
@@ -164,20 +184,68 @@ impl AncestorCompound {
     }
 }
 
-impl<'p> Program<'p> {
-    fn compile(plan: &'p Plan) -> Option<Program<'p>> {
-        let n = plan.changes.len();
-        // Contents: at most one per change, and the state script.
-        let mut program = Program { changes: Vec::with_capacity(n), candidates: [0; 32], contents: Vec::with_capacity(n + 1), ancestor_compounds: Vec::new(), state_script: None, adjust_charset: true, ancestor_candidates: Vec::new(), counted_types: CountedTypes::None };
+thread_local! {
+    /// The thread's last matchers, the most recently used first.
+    static MATCHERS: RefCell<Vec<Rc<Matcher>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many matchers a thread keeps: a site's pages get a few lists of
+/// selectors (one per combination of variants shown together).
+const CACHED_MATCHERS: usize = 16;
+
+impl Matcher {
+    /// The matcher of the plan's selectors, from the thread's cache or
+    /// compiled; `None` when a selector is outside the subset.
+    fn for_plan(plan: &Plan) -> Option<Rc<Matcher>> {
+        let fits = |matcher: &Matcher| {
+            let mut rest = &matcher.selectors[..];
+            matcher.changes.len() == plan.changes.len()
+                && plan.changes.iter().all(|change| {
+                    let selector = change.selector.as_bytes();
+                    let Some((length, after)) = rest.split_first_chunk::<8>() else { return false };
+                    let fits = u64::from_le_bytes(*length) == selector.len() as u64 && after.starts_with(selector);
+                    rest = after.get(selector.len()..).unwrap_or_default();
+                    fits
+                })
+        };
+        MATCHERS
+            .try_with(|cache| {
+                let Ok(mut cache) = cache.try_borrow_mut() else { return Matcher::compile(plan).map(Rc::new) };
+                if let Some(index) = cache.iter().position(|matcher| fits(matcher)) {
+                    cache[..=index].rotate_right(1);
+                    return Some(Rc::clone(&cache[0]));
+                }
+                let matcher = Rc::new(Matcher::compile(plan)?);
+                cache.truncate(CACHED_MATCHERS - 1);
+                cache.insert(0, Rc::clone(&matcher));
+                Some(matcher)
+            })
+            .unwrap_or_else(|_| Matcher::compile(plan).map(Rc::new))
+    }
+
+    fn compile(plan: &Plan) -> Option<Matcher> {
+        let mut selectors = Vec::with_capacity(plan.changes.iter().map(|change| 8 + change.selector.len()).sum());
+        for change in &plan.changes {
+            selectors.extend_from_slice(&(change.selector.len() as u64).to_le_bytes());
+            selectors.extend_from_slice(change.selector.as_bytes());
+        }
+        let mut matcher = Matcher {
+            selectors: selectors.into_boxed_slice(),
+            changes: Vec::with_capacity(plan.changes.len()),
+            candidates: [0; 32],
+            ancestor_compounds: Vec::new(),
+            ancestor_candidates: Vec::new(),
+            counted_types: CountedTypes::None,
+        };
         for change in &plan.changes {
             let selector = selector::parse_cached(&change.selector)?;
             let mut ancestor_bits = Vec::new();
             for (index, compound) in selector.compounds[..selector.compounds.len() - 1].iter().enumerate() {
-                let bit = match program.ancestor_compounds.iter().position(|c| c.compound() == compound) {
+                let bit = match matcher.ancestor_compounds.iter().position(|c| c.compound() == compound) {
                     Some(bit) => bit,
                     None => {
-                        program.ancestor_compounds.push(AncestorCompound { selector: Rc::clone(&selector), index });
-                        program.ancestor_compounds.len() - 1
+                        matcher.ancestor_compounds.push(AncestorCompound { selector: Rc::clone(&selector), index });
+                        matcher.ancestor_compounds.len() - 1
                     }
                 };
                 if bit >= MAX_ANCESTOR_COMPOUNDS {
@@ -185,6 +253,46 @@ impl<'p> Program<'p> {
                 }
                 ancestor_bits.push(bit as u32);
             }
+            for compound in selector.compounds.iter().filter(|c| c.positions.iter().any(|p| p.of_type)) {
+                match (&mut matcher.counted_types, &compound.name) {
+                    (CountedTypes::All, _) => {}
+                    (_, None) => matcher.counted_types = CountedTypes::All,
+                    (CountedTypes::None, Some(name)) => matcher.counted_types = CountedTypes::Names(vec![name.clone()]),
+                    (CountedTypes::Names(names), Some(name)) => {
+                        if !names.contains(name) {
+                            names.push(name.clone());
+                        }
+                    }
+                }
+            }
+            matcher.changes.push(Match { selector, ancestor_bits });
+        }
+        for (index, change) in matcher.changes.iter().enumerate().take(64) {
+            match change.selector.compounds.last().and_then(name_class) {
+                Some(class) => matcher.candidates[class] |= 1 << index,
+                None => matcher.candidates.iter_mut().for_each(|m| *m |= 1 << index),
+            }
+        }
+        if !matcher.ancestor_compounds.is_empty() {
+            matcher.ancestor_candidates = vec![0; 32];
+        }
+        for (bit, ancestor) in matcher.ancestor_compounds.iter().enumerate() {
+            match name_class(ancestor.compound()) {
+                Some(class) => matcher.ancestor_candidates[class] |= 1 << bit,
+                None => matcher.ancestor_candidates.iter_mut().for_each(|m| *m |= 1 << bit),
+            }
+        }
+        Some(matcher)
+    }
+}
+
+impl<'p> Program<'p> {
+    fn compile(plan: &'p Plan) -> Option<Program<'p>> {
+        let matcher = Matcher::for_plan(plan)?;
+        // Contents: at most one per change, and the state script.
+        let n = plan.changes.len();
+        let mut program = Program { matcher, operations: Vec::with_capacity(n), contents: Vec::with_capacity(n + 1), state_script: None, adjust_charset: true };
+        for change in &plan.changes {
             let operation = match &change.action {
                 Action::Text(text) => Operation::Inner(program.content(text, true)),
                 Action::Html(markup) => Operation::Inner(program.content(markup, false)),
@@ -199,34 +307,7 @@ impl<'p> Program<'p> {
                 Action::Replace(markup) => Operation::Replace(program.content(markup, false)),
                 Action::Remove => Operation::Remove,
             };
-            for compound in selector.compounds.iter().filter(|c| c.positions.iter().any(|p| p.of_type)) {
-                match (&mut program.counted_types, &compound.name) {
-                    (CountedTypes::All, _) => {}
-                    (_, None) => program.counted_types = CountedTypes::All,
-                    (CountedTypes::None, Some(name)) => program.counted_types = CountedTypes::Names(vec![name.clone()]),
-                    (CountedTypes::Names(names), Some(name)) => {
-                        if !names.contains(name) {
-                            names.push(name.clone());
-                        }
-                    }
-                }
-            }
-            program.changes.push(Change { selector, ancestor_bits, operation });
-        }
-        for (index, change) in program.changes.iter().enumerate().take(64) {
-            match change.selector.compounds.last().and_then(name_class) {
-                Some(class) => program.candidates[class] |= 1 << index,
-                None => program.candidates.iter_mut().for_each(|m| *m |= 1 << index),
-            }
-        }
-        if !program.ancestor_compounds.is_empty() {
-            program.ancestor_candidates = vec![0; 32];
-        }
-        for (bit, ancestor) in program.ancestor_compounds.iter().enumerate() {
-            match name_class(ancestor.compound()) {
-                Some(class) => program.ancestor_candidates[class] |= 1 << bit,
-                None => program.ancestor_candidates.iter_mut().for_each(|m| *m |= 1 << bit),
-            }
+            program.operations.push(operation);
         }
         Some(program)
     }
@@ -349,9 +430,9 @@ pub(crate) struct Rewriter<'p> {
 }
 
 /// The rewriter's working buffers, kept per thread from one page to the
-/// next: a worker or the CLI rewrites page after page on one thread, and
-/// allocating and freeing them for each page cost a twentieth of a small
-/// page's rewrite. Boxed, so that taking and returning them moves a pointer
+/// next, for a process that rewrites page after page on one thread (see
+/// [`Matcher`]): allocating and freeing them for each page cost a twentieth
+/// of a small page's rewrite. Boxed, so that taking and returning them moves a pointer
 /// (moving the struct cost more than the allocations on the smallest pages).
 struct Buffers {
     /// Input not yet consumed (an incomplete construct at a chunk's end).
@@ -1087,13 +1168,13 @@ impl<'p> Rewriter<'p> {
     #[inline(never)]
     fn lol_html_lexes_start_tag(&self, element: &StartTagFacts<'_>, plan_matches: bool) -> bool {
         let program = &self.program;
-        let has_selector_vm = !program.changes.is_empty() || program.state_script.is_some() || program.adjust_charset;
+        let has_selector_vm = !program.operations.is_empty() || program.state_script.is_some() || program.adjust_charset;
         has_selector_vm
             && (!element.html
                 || plan_matches
                 || (element.name == b"meta" && program.adjust_charset)
                 || (element.name == b"head" && program.state_script.is_some())
-                || program.changes.iter().any(|change| needs_attributes(change, element, &self.buffers.stack)))
+                || program.matcher.changes.iter().any(|change| needs_attributes(change, element, &self.buffers.stack)))
     }
 
     /// Whether lol_html lexes this end tag (`lowercase_name`, closing
@@ -1136,7 +1217,7 @@ impl<'p> Rewriter<'p> {
         };
         *siblings = siblings.saturating_add(1);
         let child_index = i32::try_from(*siblings).unwrap_or(i32::MAX);
-        let counted = match &self.program.counted_types {
+        let counted = match &self.program.matcher.counted_types {
             CountedTypes::None => false,
             CountedTypes::Names(names) => names.iter().any(|n| *n == self.buffers.lowercase_name),
             CountedTypes::All => true,
@@ -1145,16 +1226,16 @@ impl<'p> Rewriter<'p> {
         let facts = StartTagFacts { input, name: &self.buffers.lowercase_name, attributes: &self.buffers.attributes, html: ns == Namespace::Html, child_index, type_index };
         let mut matched: u64 = 0;
         let first_byte_class = byte_class(self.buffers.lowercase_name.first().copied().unwrap_or(0));
-        let mut candidates = self.program.candidates[first_byte_class];
+        let mut candidates = self.program.matcher.candidates[first_byte_class];
         while candidates != 0 {
             let index = candidates.trailing_zeros() as usize;
             candidates &= candidates - 1;
-            if matches_here(&self.program.changes[index], &facts, &self.buffers.stack) {
+            if matches_here(&self.program.matcher.changes[index], &facts, &self.buffers.stack) {
                 matched |= 1 << index;
             }
         }
         let mut overflow: Vec<usize> = Vec::new();
-        for (index, change) in self.program.changes.iter().enumerate().skip(64) {
+        for (index, change) in self.program.matcher.changes.iter().enumerate().skip(64) {
             if matches_here(change, &facts, &self.buffers.stack) {
                 overflow.push(index);
             }
@@ -1182,12 +1263,12 @@ impl<'p> Rewriter<'p> {
         let is_meta = self.buffers.lowercase_name == b"meta";
         let is_first_head = self.buffers.lowercase_name == b"head" && !self.head_seen;
         let ancestor_bits = if pushed {
-            let mut candidates = self.program.ancestor_candidates.get(first_byte_class).copied().unwrap_or(0);
+            let mut candidates = self.program.matcher.ancestor_candidates.get(first_byte_class).copied().unwrap_or(0);
             let mut bits = 0u128;
             while candidates != 0 {
                 let bit = candidates.trailing_zeros() as usize;
                 candidates &= candidates - 1;
-                if self.program.ancestor_compounds[bit].compound().matches(&facts) {
+                if self.program.matcher.ancestor_compounds[bit].compound().matches(&facts) {
                     bits |= 1 << bit;
                 }
             }
@@ -1215,10 +1296,10 @@ impl<'p> Rewriter<'p> {
         }
         let element = &mut self.buffers.edit;
         element.reset(pushed, tag.self_closing);
-        let indices = (0..self.program.changes.len().min(64)).filter(|i| matched & (1 << i) != 0).chain(overflow);
+        let indices = (0..self.program.operations.len().min(64)).filter(|i| matched & (1 << i) != 0).chain(overflow);
         for index in indices {
             self.applied += 1;
-            let operation = &self.program.changes[index].operation;
+            let operation = &self.program.operations[index];
             element.apply(operation, input, &self.buffers.attributes, tag_encoding);
         }
         let mut takes_state_script = false;
@@ -1293,7 +1374,7 @@ impl<'p> Rewriter<'p> {
         // the head's then adds the state script.
         let mut mutations: Option<Mutations> = None;
         if let Some(index) = found {
-            if !matches!(self.program.counted_types, CountedTypes::None) {
+            if !matches!(self.program.matcher.counted_types, CountedTypes::None) {
                 self.buffers.typed_children.pop_to(index);
             }
             self.buffers.names.truncate(self.buffers.stack[index].rest_of_name as usize);
@@ -1386,7 +1467,7 @@ fn passed_through_from(reason: String, offset: u64) -> String {
 /// compound of the change: one with an id, class or attribute test whose
 /// tag name fits (or that has none), first in the selector or joined to
 /// compounds that match its open ancestors.
-fn needs_attributes(change: &Change, element: &StartTagFacts<'_>, stack: &[Frame]) -> bool {
+fn needs_attributes(change: &Match, element: &StartTagFacts<'_>, stack: &[Frame]) -> bool {
     change.selector.compounds.iter().enumerate().any(|(k, compound)| {
         compound.tests_attributes()
             && compound.name.as_deref().is_none_or(|name| name == element.name)
@@ -1527,7 +1608,7 @@ fn name_key(input: &[u8], name: (usize, usize)) -> u64 {
 
 /// Whether the change's selector matches the element about to be opened,
 /// whose open ancestors are `stack`.
-fn matches_here(change: &Change, element: &StartTagFacts<'_>, stack: &[Frame]) -> bool {
+fn matches_here(change: &Match, element: &StartTagFacts<'_>, stack: &[Frame]) -> bool {
     let compounds = &change.selector.compounds;
     let Some(last) = compounds.last() else { return false };
     if !last.matches(element) {
@@ -1538,7 +1619,7 @@ fn matches_here(change: &Change, element: &StartTagFacts<'_>, stack: &[Frame]) -
 
 /// Whether compounds `..=k` match ancestors among `stack` (the candidates
 /// for compound `k`, joined to `k + 1` by `combinators[k]`).
-fn ancestors_match(change: &Change, k: usize, stack: &[Frame]) -> bool {
+fn ancestors_match(change: &Match, k: usize, stack: &[Frame]) -> bool {
     let bit = 1u128 << change.ancestor_bits[k];
     match change.selector.combinators[k] {
         Combinator::Child => match stack.split_last() {
@@ -1949,6 +2030,32 @@ mod tests {
         let fast = rewrite(page, &change, Engine::Fast);
         assert_eq!(fast, rewrite(page, &change, Engine::LolHtml));
         assert_eq!(fast.0, "<Custom-Element-A><custom-element-b><p>xA</CUSTOM-ELEMENT-A>y</custom-element-b><custom-element-bb>z</custom-element-b>B</custom-element-bb><blockquote><p>z!</blockquote>");
+    }
+
+    #[test]
+    fn plans_after_other_plans_on_one_thread_rewrite_as_alone() {
+        // Lists of selectors of the same lengths, in other orders, the same
+        // lists with other texts, and more lists than a thread keeps (16).
+        let page = "<html><head><title>t</title></head><body><h1>h</h1><p class=a>p</p><ul><li>1</li><li>2</li></ul></body></html>";
+        const LISTS: [[&str; 3]; 8] = [
+            ["h1", "ul", "p.a"],
+            ["ul", "h1", "p.a"],
+            ["title", "p.a", "h1"],
+            ["ul li", "p.a", "h1"],
+            ["li:nth-of-type(2)", "h1", "ul"],
+            ["li:nth-of-type(1)", "h1", "ul"],
+            ["body > p", "ul li", "title"],
+            ["body > p", "title", "ul li"],
+        ];
+        let plan_of = |k: usize| {
+            let other = format!("#n{k}");
+            let list = LISTS.get(k % 24).copied().unwrap_or([LISTS[k % 8][0], LISTS[k % 8][1], &other]);
+            plan(&[(list[0], Action::Text(format!("{k}"))), (list[1], Action::AddClass(vec![format!("c{k}")])), (list[2], Action::Append(format!("<i>{k}</i>")))])
+        };
+        let plans: Vec<usize> = (0..48).chain((0..48).rev()).chain([3, 3, 2, 11, 3]).collect();
+        let alone: Vec<_> = plans.iter().map(|&k| std::thread::spawn(move || rewrite(page, &plan_of(k), Engine::Fast)).join().ok()).collect();
+        let one_thread = std::thread::spawn(move || plans.iter().map(|&k| Some(rewrite(page, &plan_of(k), Engine::Fast))).collect::<Vec<_>>()).join().ok();
+        assert_eq!(one_thread, Some(alone));
     }
 
     #[test]
