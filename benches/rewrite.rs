@@ -9,7 +9,10 @@
 //! lol_html itself), *lol_html, same changes, direct* (the 5-change plan
 //! written straight against lol_html, without tailor's plumbing), *tailor
 //! bare* (tailor without its two fixed selectors: `head` for the state script
-//! and `meta` for the charset), and each selector of the 20-change plan alone.
+//! and `meta` for the charset), *tailor cold* (the 5 changes, each page with
+//! a list of selectors the rewriter has not kept compiled: every other tailor
+//! row rewrites page after page with one plan, whose selectors it compiles
+//! once per thread), and each selector of the 20-change plan alone.
 //!
 //! Two measurements in one run:
 //! 1. criterion (MB/s with confidence intervals, one benchmark after the other,
@@ -31,8 +34,10 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use lol_html::html_content::ContentType;
 use lol_html::{element, HtmlRewriter, Settings};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tailor::plan::{Plan, PlannedChange};
 use tailor::rewrite::PageRewriter;
@@ -101,6 +106,47 @@ fn plan(n: usize) -> Plan {
     }
 }
 
+/// The 5-change plan in 17 orders of its changes: more lists of selectors
+/// than the rewriter keeps compiled per thread (16), so that, used in turn,
+/// every page's plan is one the thread has not met for 16 pages and its
+/// selectors are compiled again, as for a visitor whose combination of
+/// variants the worker has not seen lately. The five changes touch
+/// different elements: any order gives the same page.
+fn cold_plans() -> &'static [Plan] {
+    static PLANS: OnceLock<Vec<Plan>> = OnceLock::new();
+    PLANS.get_or_init(|| {
+        let five = plan(5).changes;
+        let mut order: Vec<usize> = (0..five.len()).collect();
+        (0..17)
+            .map(|_| {
+                let plan = Plan { redirect: None, changes: order.iter().map(|&i| five[i].clone()).collect() };
+                next_permutation(&mut order);
+                plan
+            })
+            .collect()
+    })
+}
+
+fn next_cold_plan() -> &'static Plan {
+    thread_local! {
+        static NEXT: Cell<usize> = const { Cell::new(0) };
+    }
+    let plans = cold_plans();
+    let n = NEXT.with(|next| next.replace((next.get() + 1) % plans.len()));
+    &plans[n]
+}
+
+/// The next order in lexicographic order (the first after the last).
+fn next_permutation(order: &mut [usize]) {
+    let Some(i) = (1..order.len()).rev().find(|&i| order[i - 1] < order[i]) else {
+        order.reverse();
+        return;
+    };
+    let j = (i..order.len()).rev().find(|&j| order[j] > order[i - 1]).unwrap_or(i);
+    order.swap(i - 1, j);
+    order[i..].reverse();
+}
+
 const STATE: &str = r#"<script type="application/json" id="tailor-state">{"v":1,"visitor":"3f2a9c0e5b7d4e1f","geo":{"country":"DE","city":"Berlin"},"decisions":[{"campaign":"dach-hero","variant":"german","via":"audience"}],"applied":true}</script>"#;
 
 /// One way of producing the output page from the input page.
@@ -117,6 +163,10 @@ enum Variant {
     /// tailor without the state script and with the charset given (no `meta`
     /// handler): only the plan's selectors.
     TailorBare(usize),
+    /// [`Variant::Tailor`] with 5 changes, each page with the next of
+    /// [`cold_plans`]: the rewriter never finds the plan's selectors
+    /// compiled in its per-thread cache.
+    TailorCold,
     /// lol_html with the plan's first n selectors and handlers that do nothing.
     Noop(usize),
     /// lol_html with the i-th change's selector alone, a handler that does nothing.
@@ -134,6 +184,7 @@ impl Variant {
             Variant::Tailor(5),
             Variant::Tailor(20),
             Variant::TailorBare(5),
+            Variant::TailorCold,
             Variant::Noop(1),
             Variant::Noop(5),
             Variant::Noop(20),
@@ -146,6 +197,7 @@ impl Variant {
             Variant::Passthrough => s("lol_html-passthrough"),
             Variant::Tailor(n) => format!("tailor-{n}"),
             Variant::TailorBare(n) => format!("tailor-{n}-bare"),
+            Variant::TailorCold => s("tailor-5-cold"),
             Variant::Noop(n) => format!("lol_html-noop-{n}"),
             Variant::NoopOne(i) => format!("lol_html-noop-selector-{}", i + 1),
             Variant::Direct5 => s("lol_html-direct-5"),
@@ -217,11 +269,12 @@ fn run(variant: Variant, set: &PageSet, plans: &[Plan]) -> (usize, u32) {
                 black_box(out).len()
             }
             Variant::Passthrough => lol_html(Settings::new(), page),
-            Variant::Tailor(n) | Variant::TailorBare(n) => {
+            Variant::Tailor(_) | Variant::TailorBare(_) | Variant::TailorCold => {
                 // What `rewrite_page` (the CLI) does, keeping the count.
                 let mut rw = match variant {
-                    Variant::Tailor(_) => PageRewriter::new(&plans[n], Some(STATE.to_string()), None),
-                    _ => PageRewriter::new(&plans[n], None, Some("utf-8")),
+                    Variant::Tailor(n) => PageRewriter::new(&plans[n], Some(STATE.to_string()), None),
+                    Variant::TailorBare(n) => PageRewriter::new(&plans[n], None, Some("utf-8")),
+                    _ => PageRewriter::new(next_cold_plan(), Some(STATE.to_string()), None),
                 }
                 .unwrap();
                 let mut out = rw.push(black_box(page));
