@@ -432,8 +432,9 @@ pub(crate) struct Rewriter<'p> {
 /// The rewriter's working buffers, kept per thread from one page to the
 /// next, for a process that rewrites page after page on one thread (see
 /// [`Matcher`]): allocating and freeing them for each page cost a twentieth
-/// of a small page's rewrite. Boxed, so that taking and returning them moves a pointer
-/// (moving the struct cost more than the allocations on the smallest pages).
+/// of a small page's rewrite. Boxed, so that taking and returning them
+/// moves a pointer (moving the struct cost more than the allocations on the
+/// smallest pages).
 struct Buffers {
     /// Input not yet consumed (an incomplete construct at a chunk's end).
     pending: Vec<u8>,
@@ -442,7 +443,8 @@ struct Buffers {
     ns_stack: Vec<Namespace>,
     /// The open elements.
     stack: Vec<Frame>,
-    /// Their names, one after the other.
+    /// What the open elements' names have beyond their first eight bytes
+    /// (see [`Frame::rest_of_name`]), one after the other.
     names: Vec<u8>,
     /// The current start tag's attributes.
     attributes: Vec<AttributeSpan>,
