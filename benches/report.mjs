@@ -166,6 +166,24 @@ function sectionNode(out, steps) {
   }
 }
 
+/** The rewrite built at opt-level 3 (build/bench/rewrite-o3.json): a table and the 5-change range. */
+function sectionRewriteSpeedBuild(out, o3, step) {
+  out.push("### Built for speed (opt-level 3)", "");
+  if (!o3) {
+    out.push(`No results (build/bench/rewrite-o3.json missing; step rewrite-o3: ${step ? step.status : "not run"}).`, "");
+    return null;
+  }
+  out.push(`The same bench built again with \`CARGO_PROFILE_BENCH_OPT_LEVEL=${o3.opt_level}\` (tailor and lol_html alike; what a server embedding the crate would build), interleaved rounds of the passthrough and tailor only (${o3.rounds} rounds, ~${o3.slice_seconds} s each). Both get faster, lol_html's passthrough more: the ratios are lower than at opt-level "z".`, "");
+  const ids = ["lol_html-passthrough", "tailor-1", "tailor-5", "tailor-20", "tailor-5-cold"];
+  const label = { "lol_html-passthrough": "lol_html passthrough", "tailor-1": "**tailor, 1 change**", "tailor-5": "**tailor, 5 changes**", "tailor-20": "**tailor, 20 changes**", "tailor-5-cold": "tailor-5-cold" };
+  out.push(table(["MB/s (× pass), opt-level 3", ...o3.sets.map((s) => s.name)], ids.map((id) => [label[id], ...o3.sets.map((s) => {
+    const v = s.variants.find((x) => x.id === id);
+    return v ? `${num(v.mbps, 0)} (${ratio(v.ratio_to_passthrough)})` : "n/a";
+  })])), "");
+  const t5 = o3.sets.map((s) => s.variants.find((x) => x.id === "tailor-5")?.ratio_to_passthrough).filter((x) => x != null);
+  return t5.length ? { t5: [Math.min(...t5), Math.max(...t5)] } : null;
+}
+
 function sectionRewrite(out, rw, count, cargoStep) {
   out.push("## 3. Rewrite throughput, native (`cargo bench --bench rewrite`)", "");
   if (!rw) {
@@ -174,7 +192,7 @@ function sectionRewrite(out, rw, count, cargoStep) {
   }
   out.push("`benches/rewrite.rs`: `tailor::rewrite::PageRewriter` (what `rewrite_page`, the CLI, runs: the plan, the decision state script at the end of `<head>`, the charset from `<meta>`) with plans of the first 1, 5 and 20 of the changes below, against lol_html 3 without handlers (passthrough) and a memcpy into a `Vec`, on the three lol-html bench pages and the 65 corpus pages in three size groups (each page rewritten on its own). More rows say where the time goes: lol_html with the same selectors and handlers that do nothing (*no-op*), the 5 changes written directly against lol_html (*direct-5*), tailor without its state script and with the charset given (*tailor-5-bare*, only the plan's selectors), and tailor with the 5 changes where every page's list of selectors is one the rewriter has not kept compiled (*tailor-5-cold*: each page gets the next of 17 orders of the changes, more lists than the 16 it keeps per thread; the other tailor rows rewrite page after page with one plan, as a worker does for visitors shown the same variants).", "");
   out.push(rw.opt_level === "profile" || !rw.opt_level
-    ? "Built with the repository's release profile (opt-level \"z\", LTO, one codegen unit: sized for the wasm engines, and what `cargo install` would build the CLI with). Built for speed instead (`CARGO_PROFILE_BENCH_OPT_LEVEL=3`), both sides get faster and lol_html more: see README, *Benchmarks*."
+    ? "Built with the repository's release profile (opt-level \"z\", LTO, one codegen unit: sized for the wasm engines, and what `cargo install` would build the CLI with). Built for speed instead (opt-level 3), both sides get faster and lol_html more: see *Built for speed* below."
     : `Built with opt-level ${rw.opt_level} (\`CARGO_PROFILE_BENCH_OPT_LEVEL\`), LTO, one codegen unit.`, "");
   out.push(`**Throughput**: median MB/s (10^6 bytes of input per second) of ${rw.rounds} interleaved rounds (every variant once per round, rotating order, ~${rw.slice_seconds} s each); **× pass** = the median over rounds of the ratio to the passthrough of the same round.`, "");
   const ids = ["copy", "lol_html-passthrough", "tailor-1", "tailor-5", "tailor-20", "tailor-5-bare", "tailor-5-cold", "lol_html-noop-1", "lol_html-noop-5", "lol_html-noop-20", "lol_html-direct-5"];
@@ -388,6 +406,7 @@ function main() {
 
   const body = [];
   const rwSummary = sectionRewrite(body, rw, count, steps.steps.cargo);
+  const o3Summary = sectionRewriteSpeedBuild(body, readJson("rewrite-o3.json"), steps.steps["rewrite-o3"]);
   const loadSummary = sectionLoad(body, load, steps.steps.load);
   sectionBrowser(body, browser, steps.steps.browser);
   const sizeSummary = sectionSizes(body, sizes, steps.steps.sizes);
@@ -409,6 +428,7 @@ function main() {
   const gbBase = /GrowthBook setAttributes\+run\s+(\d+)/.exec(readText("node-growthbook.log") || "");
   if (gb && gbBase) sumRows.push(["evaluate vs GrowthBook, per decision (wasm in node)", "≥ 10 × faster", `${gb[3]} × (${gb[1]} vs ${gbBase[1]} ns)`, met(Number(gb[3]) >= 10)]);
   if (rwSummary) sumRows.push(["native rewrite, 5 changes", "≥ 0.8 × lol_html passthrough", `${ratio(rwSummary.t5[0])}–${ratio(rwSummary.t5[1])} ×`, met(rwSummary.ok)]);
+  if (o3Summary) sumRows.push(["native rewrite, 5 changes, both built at opt-level 3", "≥ 0.8 × lol_html passthrough", `${ratio(o3Summary.t5[0])}–${ratio(o3Summary.t5[1])} ×`, met(o3Summary.t5[0] >= 0.8)]);
   if (loadSummary) sumRows.push(["worker under load (local workerd)", "≥ 0.8 × passthrough worker req/s", `${ratio(loadSummary.worst)} × (lowest page)`, met(loadSummary.worst >= 0.8)]);
   if (browser) sumRows.push(["script tag: tag → all changes applied", "(measured)", `${ms(browser.applied.median)} median of ${browser.loads}`, "–"]);
   if (browser) sumRows.push(["script tag: elements hidden", "(measured; capped at 800 ms)", `${ms(browser.hidden.median)} median of ${browser.loads}`, "–"]);

@@ -23,6 +23,8 @@
 //!    `build/bench/rewrite.json` for benches/report.mjs.
 //!
 //! `cargo bench --bench rewrite`; BENCH_QUICK=1 for a short run,
+//! BENCH_SPEED_BUILD=1 for the interleaved rounds of passthrough and tailor
+//! only (into `rewrite-o3.json`; `make bench` runs it built at opt-level 3),
 //! BENCH_SETS=cloudflare,corpus-small to keep only some page sets,
 //! BENCH_COUNT=<variant> to run one variant once (for valgrind; with
 //! BENCH_REPEAT=<n>, n times, for `perf stat` or `perf record`). Under
@@ -176,6 +178,12 @@ enum Variant {
 }
 
 impl Variant {
+    /// What the speed build's run measures (see [`speed_build_only`]).
+    fn speed() -> Vec<Variant> {
+        // The passthrough second: ratios are taken to `variants[1]` (see `interleave`).
+        vec![Variant::Copy, Variant::Passthrough, Variant::Tailor(1), Variant::Tailor(5), Variant::Tailor(20), Variant::TailorCold]
+    }
+
     fn main() -> Vec<Variant> {
         vec![
             Variant::Copy,
@@ -392,14 +400,23 @@ fn print_measured(m: &[Measured]) {
     }
 }
 
+/// `BENCH_SPEED_BUILD=1`: only the interleaved rounds of the passthrough
+/// and tailor, for `make bench`'s second build of this bench at opt-level 3
+/// (benches/run.mjs, step `rewrite-o3`): what a user who builds for speed
+/// gets. The results go to `rewrite-o3.json`.
+fn speed_build_only() -> bool {
+    std::env::var("BENCH_SPEED_BUILD").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 /// The interleaved measurements, as JSON for benches/report.mjs.
 fn interleaved(sets: &[PageSet], plans: &[Plan]) -> String {
     let (rounds, slice) = if quick() { (7, 0.015) } else { (25, 0.04) };
     eprintln!("\ninterleaved: {rounds} rounds, ~{slice} s per variant and round (ratios: medians of per-round ratios)");
+    let variants = if speed_build_only() { Variant::speed() } else { Variant::main() };
     let mut out = Vec::new();
     for set in sets {
         eprintln!("{} ({} B):", set.name, set.bytes);
-        let m = interleave(set, plans, &Variant::main(), rounds, slice);
+        let m = interleave(set, plans, &variants, rounds, slice);
         print_measured(&m);
         out.push(format!(
             "    {{\"name\": {:?}, \"pages\": {}, \"bytes\": {}, \"variants\": {}}}",
@@ -408,6 +425,13 @@ fn interleaved(sets: &[PageSet], plans: &[Plan]) -> String {
             set.bytes,
             json_measured(&m)
         ));
+    }
+    if speed_build_only() {
+        return format!(
+            "{{\n  \"rounds\": {rounds},\n  \"slice_seconds\": {slice},\n  \"opt_level\": {:?},\n  \"sets\": [\n{}\n  ]\n}}\n",
+            std::env::var("CARGO_PROFILE_BENCH_OPT_LEVEL").unwrap_or_else(|_| s("profile")),
+            out.join(",\n")
+        );
     }
     // What each selector of the 20-change plan costs lol_html on its own
     // (no-op handler), on the corpus' medium pages (or the first set).
@@ -486,15 +510,18 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     // `--profile-time` (criterion's mode for profilers) runs only criterion.
     let benching = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--profile-time");
-    let mut c = Criterion::default().configure_from_args();
-    criterion_benches(&mut c, &sets, &plans);
-    c.final_summary();
+    if !speed_build_only() {
+        let mut c = Criterion::default().configure_from_args();
+        criterion_benches(&mut c, &sets, &plans);
+        c.final_summary();
+    }
     if !benching {
         return;
     }
     let json = interleaved(&sets, &plans);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("build/bench");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("rewrite.json"), json).unwrap();
-    eprintln!("wrote {}", dir.join("rewrite.json").display());
+    let file = dir.join(if speed_build_only() { "rewrite-o3.json" } else { "rewrite.json" });
+    std::fs::write(&file, json).unwrap();
+    eprintln!("wrote {}", file.display());
 }

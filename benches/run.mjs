@@ -7,7 +7,7 @@
 //   node benches/run.mjs [step ...]      BENCH_QUICK=1 for a short trial run
 //
 // Steps: cargo (cargo bench of every [[bench]]: benches/decide.rs, benches/rewrite.rs),
-// count (benches/rewrite-count.mjs), node-growthbook, node-decide
+// rewrite-o3 (benches/rewrite.rs again, built at opt-level 3), count (benches/rewrite-count.mjs), node-growthbook, node-decide
 // (benches/node/*.mjs), load (benches/load/run.mjs), browser
 // (benches/browser/run.mjs), sizes (benches/sizes.mjs), breakdown
 // (benches/wasm-breakdown.mjs, on `make engine-named`). Each is bounded in
@@ -31,6 +31,17 @@ const STEPS = [
     args: ["bench", "--bench", "*", "--", ...(QUICK ? ["--warm-up-time", "0.3", "--measurement-time", "0.6", "--sample-size", "10"] : ["--warm-up-time", "1", "--measurement-time", "3"])],
     limit: 20 * 60,
   },
+  // The rewrite once more, built for speed (both tailor and lol_html at
+  // opt-level 3, in a target directory of its own so that the main build
+  // stays): the interleaved rounds only, into build/bench/rewrite-o3.json.
+  {
+    id: "rewrite-o3",
+    title: "the native rewrite built at opt-level 3 (benches/rewrite.rs, interleaved rounds)",
+    cmd: "cargo",
+    args: ["bench", "--bench", "rewrite"],
+    env: { CARGO_PROFILE_BENCH_OPT_LEVEL: "3", CARGO_TARGET_DIR: "target/bench-o3", BENCH_SPEED_BUILD: "1" },
+    limit: 15 * 60,
+  },
   { id: "count", title: "instruction counts (benches/rewrite-count.mjs)", cmd: process.execPath, args: ["benches/rewrite-count.mjs"], limit: 5 * 60 },
   { id: "node-growthbook", title: "node benches/node/growthbook.mjs", cmd: process.execPath, args: ["benches/node/growthbook.mjs"], file: "benches/node/growthbook.mjs", limit: 5 * 60 },
   { id: "node-decide", title: "node benches/node/decide.mjs", cmd: process.execPath, args: ["benches/node/decide.mjs"], file: "benches/node/decide.mjs", limit: 5 * 60 },
@@ -52,7 +63,7 @@ function run(step) {
   return new Promise((resolve) => {
     const log = fs.createWriteStream(path.join(dir, `${step.id}.log`));
     // Its own process group, so a step over its limit is stopped with its children.
-    const child = spawn(step.cmd, step.args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(step.cmd, step.args, { cwd: root, env: { ...process.env, ...step.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     current = child;
     let timedOut = false;
     const timer = setTimeout(() => {
