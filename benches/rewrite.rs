@@ -111,8 +111,8 @@ fn plan(n: usize) -> Plan {
 /// The 5-change plan in 17 orders of its changes: more lists of selectors
 /// than the rewriter keeps compiled per thread (16), so that, used in turn,
 /// every page's plan is one the thread has not met for 16 pages and its
-/// selectors are compiled again, as for a visitor whose combination of
-/// variants the worker has not seen lately. The five changes touch
+/// selectors are compiled again, as for a page whose combination of
+/// variants the process has not met lately. The five changes touch
 /// different elements: any order gives the same page.
 fn cold_plans() -> &'static [Plan] {
     static PLANS: OnceLock<Vec<Plan>> = OnceLock::new();
