@@ -166,6 +166,23 @@ function sectionNode(out, steps) {
   }
 }
 
+/** How the rewrite bench's variants are named in the tables. */
+const REWRITE_LABEL = { copy: "memcpy", "lol_html-passthrough": "lol_html passthrough", "tailor-1": "**tailor, 1 change**", "tailor-5": "**tailor, 5 changes**", "tailor-20": "**tailor, 20 changes**", "tailor-5-bare": "tailor-5-bare", "tailor-5-cold": "tailor-5-cold", "lol_html-noop-1": "no-op, 1 selector", "lol_html-noop-5": "no-op, 5 selectors", "lol_html-noop-20": "no-op, 20 selectors", "lol_html-direct-5": "direct-5" };
+
+/** Rows of "MB/s (× pass)" per page set for the variants `ids`. */
+function throughputRows(sets, ids) {
+  return ids.map((id) => [REWRITE_LABEL[id], ...sets.map((s) => {
+    const v = s.variants.find((x) => x.id === id);
+    return v ? `${num(v.mbps, 0)} (${ratio(v.ratio_to_passthrough)})` : "n/a";
+  })]);
+}
+
+/** The lowest and highest of `f` over the page sets (NaN when none has it). */
+function rangeOver(sets, f) {
+  const xs = sets.map(f).filter((x) => x != null && !Number.isNaN(x));
+  return xs.length ? [Math.min(...xs), Math.max(...xs)] : [NaN, NaN];
+}
+
 /** The rewrite built at opt-level 3 (build/bench/rewrite-o3.json): a table and the 5-change range. */
 function sectionRewriteSpeedBuild(out, o3, step) {
   out.push("### Built for speed (opt-level 3)", "");
@@ -175,13 +192,9 @@ function sectionRewriteSpeedBuild(out, o3, step) {
   }
   out.push(`The same bench built again with \`CARGO_PROFILE_BENCH_OPT_LEVEL=${o3.opt_level}\` (tailor and lol_html alike; what a server embedding the crate would build), interleaved rounds of the passthrough and tailor only (${o3.rounds} rounds, ~${o3.slice_seconds} s each). Both get faster, lol_html's passthrough more: the ratios are lower than at opt-level "z".`, "");
   const ids = ["lol_html-passthrough", "tailor-1", "tailor-5", "tailor-20", "tailor-5-cold"];
-  const label = { "lol_html-passthrough": "lol_html passthrough", "tailor-1": "**tailor, 1 change**", "tailor-5": "**tailor, 5 changes**", "tailor-20": "**tailor, 20 changes**", "tailor-5-cold": "tailor-5-cold" };
-  out.push(table(["MB/s (× pass), opt-level 3", ...o3.sets.map((s) => s.name)], ids.map((id) => [label[id], ...o3.sets.map((s) => {
-    const v = s.variants.find((x) => x.id === id);
-    return v ? `${num(v.mbps, 0)} (${ratio(v.ratio_to_passthrough)})` : "n/a";
-  })])), "");
-  const t5 = o3.sets.map((s) => s.variants.find((x) => x.id === "tailor-5")?.ratio_to_passthrough).filter((x) => x != null);
-  return t5.length ? { t5: [Math.min(...t5), Math.max(...t5)] } : null;
+  out.push(table(["MB/s (× pass), opt-level 3", ...o3.sets.map((s) => s.name)], throughputRows(o3.sets, ids)), "");
+  const t5 = rangeOver(o3.sets, (s) => s.variants.find((x) => x.id === "tailor-5")?.ratio_to_passthrough);
+  return Number.isNaN(t5[0]) ? null : { t5 };
 }
 
 function sectionRewrite(out, rw, count, cargoStep) {
@@ -190,18 +203,14 @@ function sectionRewrite(out, rw, count, cargoStep) {
     out.push(`No results (build/bench/rewrite.json missing; cargo step: ${cargoStep ? cargoStep.status : "not run"}).`, "");
     return null;
   }
-  out.push("`benches/rewrite.rs`: `tailor::rewrite::PageRewriter` (what `rewrite_page`, the CLI, runs: the plan, the decision state script at the end of `<head>`, the charset from `<meta>`) with plans of the first 1, 5 and 20 of the changes below, against lol_html 3 without handlers (passthrough) and a memcpy into a `Vec`, on the three lol-html bench pages and the 65 corpus pages in three size groups (each page rewritten on its own). More rows say where the time goes: lol_html with the same selectors and handlers that do nothing (*no-op*), the 5 changes written directly against lol_html (*direct-5*), tailor without its state script and with the charset given (*tailor-5-bare*, only the plan's selectors), and tailor with the 5 changes where every page's list of selectors is one the rewriter has not kept compiled (*tailor-5-cold*: each page gets the next of 17 orders of the changes, more lists than the 16 it keeps per thread; the other tailor rows rewrite page after page with one plan, as a worker does for visitors shown the same variants).", "");
+  out.push("`benches/rewrite.rs`: `tailor::rewrite::PageRewriter` (what `rewrite_page`, the CLI, runs: the plan, the decision state script at the end of `<head>`, the charset from `<meta>`) with plans of the first 1, 5 and 20 of the changes below, against lol_html 3 without handlers (passthrough) and a memcpy into a `Vec`, on the three lol-html bench pages and the 65 corpus pages in three size groups (each page rewritten on its own). More rows say where the time goes: lol_html with the same selectors and handlers that do nothing (*no-op*), the 5 changes written directly against lol_html (*direct-5*), tailor without its state script and with the charset given (*tailor-5-bare*, only the plan's selectors), and tailor with the 5 changes where every page's list of selectors is one the rewriter has not kept compiled (*tailor-5-cold*: each page gets the next of 17 orders of the changes, more lists than the 16 it keeps per thread; the other tailor rows rewrite page after page with one plan, as a process embedding the rewriter does for pages shown the same variants).", "");
   out.push(rw.opt_level === "profile" || !rw.opt_level
     ? "Built with the repository's release profile (opt-level \"z\", LTO, one codegen unit: sized for the wasm engines, and what `cargo install` would build the CLI with). Built for speed instead (opt-level 3), both sides get faster and lol_html more: see *Built for speed* below."
     : `Built with opt-level ${rw.opt_level} (\`CARGO_PROFILE_BENCH_OPT_LEVEL\`), LTO, one codegen unit.`, "");
   out.push(`**Throughput**: median MB/s (10^6 bytes of input per second) of ${rw.rounds} interleaved rounds (every variant once per round, rotating order, ~${rw.slice_seconds} s each); **× pass** = the median over rounds of the ratio to the passthrough of the same round.`, "");
   const ids = ["copy", "lol_html-passthrough", "tailor-1", "tailor-5", "tailor-20", "tailor-5-bare", "tailor-5-cold", "lol_html-noop-1", "lol_html-noop-5", "lol_html-noop-20", "lol_html-direct-5"];
-  const label = { copy: "memcpy", "lol_html-passthrough": "lol_html passthrough", "tailor-1": "**tailor, 1 change**", "tailor-5": "**tailor, 5 changes**", "tailor-20": "**tailor, 20 changes**", "tailor-5-bare": "tailor-5-bare", "tailor-5-cold": "tailor-5-cold", "lol_html-noop-1": "no-op, 1 selector", "lol_html-noop-5": "no-op, 5 selectors", "lol_html-noop-20": "no-op, 20 selectors", "lol_html-direct-5": "direct-5" };
-  const rows = ids.map((id) => [label[id], ...rw.sets.map((s) => {
-    const v = s.variants.find((x) => x.id === id);
-    return v ? `${num(v.mbps, 0)} (${ratio(v.ratio_to_passthrough)})` : "n/a";
-  })]);
-  out.push(table(["MB/s (× pass)", ...rw.sets.map((s) => `${s.name}, ${num(s.bytes / 1000, 0)} kB`)], rows), "");
+  const label = REWRITE_LABEL;
+  out.push(table(["MB/s (× pass)", ...rw.sets.map((s) => `${s.name}, ${num(s.bytes / 1000, 0)} kB`)], throughputRows(rw.sets, ids)), "");
   const applied = rw.sets.map((s) => ["tailor-1", "tailor-5", "tailor-20"].map((id) => s.variants.find((v) => v.id === id)?.applied ?? "?").join(" / "));
   out.push(`Elements changed per pass (1 / 5 / 20 changes): ${rw.sets.map((s, i) => `${s.name} ${applied[i]}`).join("; ")}.`, "");
 
@@ -244,10 +253,7 @@ function sectionRewrite(out, rw, count, cargoStep) {
 
   // The analysis, from the numbers above.
   const get = (s, id) => s.variants.find((v) => v.id === id);
-  const range = (f) => {
-    const xs = rw.sets.map(f).filter((x) => x != null && !Number.isNaN(x));
-    return xs.length ? [Math.min(...xs), Math.max(...xs)] : [NaN, NaN];
-  };
+  const range = (f) => rangeOver(rw.sets, f);
   const r = (pair) => `${ratio(pair[0])}–${ratio(pair[1])}`;
   const t5 = range((s) => get(s, "tailor-5")?.ratio_to_passthrough);
   const n1 = range((s) => get(s, "lol_html-noop-1")?.ratio_to_passthrough);
