@@ -24,6 +24,7 @@
 //! does the same where lol_html would misread the page (a tag it lexes right
 //! after an unlexed `<style a=>`). Its reason then says from which byte.
 
+use super::names::{self, name_key, switches_text};
 use super::selector::{self, Combinator, ElementFacts, Selector};
 use crate::model::Action;
 use crate::plan::{edit_classes, Plan};
@@ -914,7 +915,8 @@ impl<'p> Rewriter<'p> {
         if end_tag {
             self.end_tag(input, lt, &tag, copied);
         } else {
-            self.start_tag(input, lt, &tag, copied);
+            let known = names::known(self.name_key, &self.buffers.lowercase_name);
+            self.start_tag(input, lt, &tag, known, copied);
         }
         Step::At(tag.end)
     }
@@ -1018,22 +1020,23 @@ impl<'p> Rewriter<'p> {
         let Some(name_length) = input.get(name_start..).and_then(|rest| rest.iter().position(|&c| is(c, ENDS_TAG_NAME))) else { return };
         self.buffers.lowercase_name.clear();
         self.buffers.lowercase_name.extend(input[name_start..name_start + name_length].iter().map(u8::to_ascii_lowercase));
-        if self.track_ambiguity().is_err() {
+        let known = names::known(name_key(input, (name_start, name_start + name_length)), &self.buffers.lowercase_name);
+        if self.track_ambiguity(known).is_err() {
             self.bail_out_on_ambiguity(input, copied, lt);
         }
     }
 
-    /// lol_html's ambiguity guard for the start tag `lowercase_name`:
-    /// `Err` where a text-switching tag makes it unclear whether what
-    /// follows is markup, and lol_html gives up.
+    /// lol_html's ambiguity guard for the start tag `lowercase_name` (whose
+    /// [`names::known`] flags are `known`): `Err` where a text-switching tag
+    /// makes it unclear whether what follows is markup, and lol_html gives up.
     #[inline]
-    fn track_ambiguity(&mut self) -> Result<(), ()> {
+    fn track_ambiguity(&mut self, known: u16) -> Result<(), ()> {
         let name = self.buffers.lowercase_name.as_slice();
         match self.ambiguity {
             Ambiguity::Default => {
-                if name == b"select" {
+                if known & names::SELECT != 0 {
                     self.ambiguity = Ambiguity::InSelect;
-                } else if name == b"frameset" {
+                } else if known & names::FRAMESET != 0 {
                     self.ambiguity = Ambiguity::InOrAfterFrameset;
                 }
             }
@@ -1064,13 +1067,13 @@ impl<'p> Rewriter<'p> {
 
     /// The ambiguity guard and the tree builder's feedback for a start tag.
     /// `Err` when lol_html would give up.
-    fn start_tag_feedback(&mut self, input: &[u8], tag: &Tag) -> Result<(), ()> {
-        self.track_ambiguity()?;
+    fn start_tag_feedback(&mut self, input: &[u8], tag: &Tag, known: u16) -> Result<(), ()> {
+        self.track_ambiguity(known)?;
         let name = self.buffers.lowercase_name.as_slice();
         let ns = self.current_namespace();
-        if name == b"svg" {
+        if known & names::SVG != 0 {
             self.enter_namespace(Namespace::Svg);
-        } else if name == b"math" {
+        } else if known & names::MATH != 0 {
             self.enter_namespace(Namespace::MathMl);
         } else if ns != Namespace::Html {
             if causes_foreign_content_exit(name) {
@@ -1101,11 +1104,14 @@ impl<'p> Rewriter<'p> {
                 }
             }
         } else {
-            let mode = match name {
-                b"textarea" | b"title" | b"style" | b"iframe" | b"xmp" | b"noembed" | b"noframes" | b"noscript" => Some(TextMode::RawText),
-                b"script" => Some(TextMode::Script(ScriptState::Normal)),
-                b"plaintext" => Some(TextMode::PlainText),
-                _ => None,
+            let mode = if known & names::RAW_TEXT != 0 {
+                Some(TextMode::RawText)
+            } else if known & names::SCRIPT != 0 {
+                Some(TextMode::Script(ScriptState::Normal))
+            } else if known & names::PLAINTEXT != 0 {
+                Some(TextMode::PlainText)
+            } else {
+                None
             };
             if let Some(mode) = mode {
                 self.text = mode;
@@ -1202,14 +1208,14 @@ impl<'p> Rewriter<'p> {
         integration_point_check || ends_removed_content || closed.iter().any(|f| f.end_mutations.is_some() || f.takes_state_script)
     }
 
-    fn start_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
+    fn start_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, known: u16, copied: &mut usize) {
         self.text = TextMode::Data;
-        if self.start_tag_feedback(input, tag).is_err() {
+        if self.start_tag_feedback(input, tag, known).is_err() {
             self.bail_out_on_ambiguity(input, copied, lt);
             return;
         }
         let ns = self.current_namespace();
-        let pushed = if ns == Namespace::Html { !is_void(&self.buffers.lowercase_name) } else { !tag.self_closing };
+        let pushed = if ns == Namespace::Html { known & names::VOID == 0 } else { !tag.self_closing };
 
         // Its position among its siblings, as lol_html's selector VM counts
         // before it matches (the elements of the stack above).
@@ -1262,8 +1268,8 @@ impl<'p> Rewriter<'p> {
                 self.text = TextMode::Data;
             }
         }
-        let is_meta = self.buffers.lowercase_name == b"meta";
-        let is_first_head = self.buffers.lowercase_name == b"head" && !self.head_seen;
+        let is_meta = known & names::META != 0;
+        let is_first_head = known & names::HEAD != 0 && !self.head_seen;
         let ancestor_bits = if pushed {
             let mut candidates = self.program.matcher.ancestor_candidates.get(first_byte_class).copied().unwrap_or(0);
             let mut bits = 0u128;
@@ -1582,30 +1588,6 @@ impl TypedChildCounters {
             true
         });
     }
-}
-
-/// The first eight bytes of the tag name at `input[name.0..name.1]`,
-/// lowercased, as a number (zeros after a shorter name): open elements keep
-/// it, and an end tag finds its element by it and the name's length without
-/// a call to `memcmp` (only longer names compare the rest); copying each
-/// name and comparing it with `memcmp` cost a library call per tag.
-fn name_key(input: &[u8], name: (usize, usize)) -> u64 {
-    const LOW_SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let length = name.1 - name.0;
-    let Some(eight) = input.get(name.0..name.0 + 8) else {
-        // Near the end of the input: byte by byte.
-        return input[name.0..name.1].iter().take(8).rev().fold(0, |key, &b| key << 8 | u64::from(b.to_ascii_lowercase()));
-    };
-    let mut bytes = [0; 8];
-    bytes.copy_from_slice(eight);
-    let x = u64::from_le_bytes(bytes);
-    // ASCII `A`..=`Z` (bytes whose low seven bits are 0x41..=0x5a and whose
-    // high bit is clear) get 0x20 added; no lane carries into the next.
-    let low = x & LOW_SEVEN;
-    let upper = (low + 0x3f3f_3f3f_3f3f_3f3f) & !(low + 0x2525_2525_2525_2525) & !x & HIGH;
-    let lowercase = x | upper >> 2;
-    if length >= 8 { lowercase } else { lowercase & (u64::MAX >> (8 * (8 - length))) }
 }
 
 /// Whether the change's selector matches the element about to be opened,
@@ -1969,17 +1951,6 @@ fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(&haystack[from..], needle).map(|i| from + i)
 }
 
-fn switches_text(name: &[u8]) -> bool {
-    matches!(name, b"textarea" | b"title" | b"plaintext" | b"script" | b"style" | b"iframe" | b"xmp" | b"noembed" | b"noframes" | b"noscript")
-}
-
-fn is_void(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"area" | b"base" | b"basefont" | b"bgsound" | b"br" | b"col" | b"embed" | b"hr" | b"img" | b"input" | b"keygen" | b"link" | b"meta" | b"param" | b"source" | b"track" | b"wbr"
-    )
-}
-
 fn causes_foreign_content_exit(name: &[u8]) -> bool {
     matches!(
         name,
@@ -2009,20 +1980,6 @@ mod tests {
         let (rest, reason) = rewriter.finish();
         out.extend(rest);
         (String::from_utf8_lossy(&out).into_owned(), reason)
-    }
-
-    #[test]
-    fn name_keys_are_the_lowercased_first_eight_bytes() {
-        let reference = |name: &[u8]| name.iter().take(8).enumerate().fold(0u64, |key, (i, b)| key | u64::from(b.to_ascii_lowercase()) << (8 * i));
-        let names: [&[u8]; 9] = [b"a", b"H1", b"tBody", b"section", b"NOSCRIPT", b"blockquote", b"x-\xc3\x84b\xff@[`{Z", b"A\x7f\x80\xc1\xdaZ", b"figcaptioN"];
-        for name in names {
-            for (before, after) in [(0, 0), (1, 1), (3, 9)] {
-                let mut input = vec![b'<'; before];
-                input.extend_from_slice(name);
-                input.extend(std::iter::repeat_n(b'>', after));
-                assert_eq!(super::name_key(&input, (before, before + name.len())), reference(name), "{:?} in {:?}", String::from_utf8_lossy(name), String::from_utf8_lossy(&input));
-            }
-        }
     }
 
     #[test]

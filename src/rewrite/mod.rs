@@ -13,6 +13,7 @@
 //! complete page with the changes made so far.
 
 mod fast;
+mod names;
 mod selector;
 
 use crate::model::Action;
