@@ -584,8 +584,14 @@ impl<'p> Rewriter<'p> {
 
     /// Feeds a chunk; returns the bytes ready.
     pub(crate) fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
-        // About the size of the input, once: a page grows a little.
-        self.out.reserve(chunk.len() + chunk.len() / 8);
+        // About the size of the input, once: a page grows a little, and a
+        // small one by the state script (growing the output cost as much
+        // as inserting it).
+        let state_script = match self.program.state_script {
+            Some(script) if !self.state_script_inserted => self.program.contents[script.0 as usize].text.len(),
+            _ => 0,
+        };
+        self.out.reserve(chunk.len() + chunk.len() / 8 + state_script);
         if self.bailed_out.is_some() {
             self.out.extend_from_slice(chunk);
         } else if self.buffers.pending.is_empty() {
@@ -1380,7 +1386,10 @@ impl<'p> Rewriter<'p> {
         // The end-tag handlers of the elements it closes run innermost
         // first: each sets the tag's mutations (so the outermost one's win),
         // the head's then adds the state script.
-        let mut mutations: Option<Mutations> = None;
+        let mut mutations: Option<Box<Mutations>> = None;
+        // The state script goes after `mutations.before` (a handler of an
+        // element outside the head, run later, replaces both).
+        let mut state_script = None;
         if let Some(index) = found {
             if !matches!(self.program.matcher.counted_types, CountedTypes::None) {
                 self.buffers.typed_children.pop_to(index);
@@ -1390,14 +1399,13 @@ impl<'p> Rewriter<'p> {
                 if frame.removes_content {
                     self.removing -= 1;
                 }
-                if let Some(end) = frame.end_mutations {
-                    mutations = Some(*end);
+                if frame.end_mutations.is_some() {
+                    mutations = frame.end_mutations;
+                    state_script = None;
                 }
                 if frame.takes_state_script && !self.state_script_inserted {
                     self.state_script_inserted = true;
-                    if let Some(script) = self.program.state_script {
-                        mutations.get_or_insert_with(Mutations::default).before.push(script);
-                    }
+                    state_script = self.program.state_script;
                 }
             }
         }
@@ -1409,9 +1417,13 @@ impl<'p> Rewriter<'p> {
             // Emission resumes with this end tag.
             *copied = lt;
         }
-        let Some(mutations) = mutations else { return };
+        if mutations.is_none() && state_script.is_none() {
+            return;
+        }
         self.copy(input, copied, lt);
-        for chunk in &mutations.before {
+        let no_mutations = Mutations::default();
+        let mutations = mutations.as_deref().unwrap_or(&no_mutations);
+        for chunk in mutations.before.iter().chain(&state_script) {
             self.write_chunk(*chunk);
         }
         if !mutations.removed {
