@@ -24,7 +24,7 @@
 //! does the same where lol_html would misread the page (a tag it lexes right
 //! after an unlexed `<style a=>`). Its reason then says from which byte.
 
-use super::names::{self, name_key, switches_text};
+use super::names::{self, switches_text, TagName};
 use super::selector::{self, Combinator, ElementFacts, Selector};
 use crate::model::Action;
 use crate::plan::{edit_classes, Plan};
@@ -365,7 +365,7 @@ struct Tag {
 
 /// An open element.
 struct Frame {
-    /// Its lowercased name's first eight bytes (see [`name_key`]) and length.
+    /// Its lowercased name's first eight bytes (see [`names::name_key`]) and length.
     name_key: u64,
     name_length: u32,
     /// Where the rest of a longer name is in `Buffers::names` (and the
@@ -391,8 +391,6 @@ pub(crate) struct Rewriter<'p> {
     program: Program<'p>,
     /// Buffers kept per thread (see [`Buffers`]).
     buffers: Box<Buffers>,
-    /// [`name_key`] of the current tag's name.
-    name_key: u64,
     out: Vec<u8>,
     text: TextMode,
     ambiguity: Ambiguity,
@@ -450,7 +448,7 @@ struct Buffers {
     /// The current start tag's attributes.
     attributes: Vec<AttributeSpan>,
     /// The current tag's name.
-    lowercase_name: Vec<u8>,
+    lowercase_name: TagName,
     /// The changes to the current element.
     edit: ElementEdit,
     /// For `:nth-of-type`, when the plan asks.
@@ -479,7 +477,7 @@ impl Buffers {
                 stack: Vec::with_capacity(32),
                 names: Vec::with_capacity(256),
                 attributes: Vec::with_capacity(16),
-                lowercase_name: Vec::with_capacity(16),
+                lowercase_name: TagName::default(),
                 edit: ElementEdit::default(),
                 typed_children: TypedChildCounters::default(),
             }),
@@ -499,7 +497,6 @@ impl Buffers {
         self.stack.clear();
         self.names.clear();
         self.attributes.clear();
-        self.lowercase_name.clear();
         self.edit.reset(false, false);
         self.typed_children.by_name.clear();
         let _ = SPARE_BUFFERS.try_with(|spare| spare.set(Some(self)));
@@ -522,7 +519,6 @@ impl<'p> Rewriter<'p> {
         Some(Rewriter {
             program,
             buffers,
-            name_key: 0,
             out: Vec::new(),
             text: TextMode::Data,
             ambiguity: Ambiguity::Default,
@@ -915,13 +911,11 @@ impl<'p> Rewriter<'p> {
             }
             return Step::At(input.len());
         };
-        self.buffers.lowercase_name.clear();
-        self.buffers.lowercase_name.extend(input[tag.name.0..tag.name.1].iter().map(u8::to_ascii_lowercase));
-        self.name_key = name_key(input, tag.name);
+        self.buffers.lowercase_name.set(input, tag.name);
         if end_tag {
             self.end_tag(input, lt, &tag, copied);
         } else {
-            let known = names::known(self.name_key, &self.buffers.lowercase_name);
+            let known = names::known(self.buffers.lowercase_name.key(), self.buffers.lowercase_name.as_slice());
             self.start_tag(input, lt, &tag, known, copied);
         }
         Step::At(tag.end)
@@ -1024,9 +1018,8 @@ impl<'p> Rewriter<'p> {
     fn bail_out_if_cut_off_tag_is_ambiguous(&mut self, input: &[u8], lt: usize, copied: &mut usize) {
         let name_start = lt + 1;
         let Some(name_length) = input.get(name_start..).and_then(|rest| rest.iter().position(|&c| is(c, ENDS_TAG_NAME))) else { return };
-        self.buffers.lowercase_name.clear();
-        self.buffers.lowercase_name.extend(input[name_start..name_start + name_length].iter().map(u8::to_ascii_lowercase));
-        let known = names::known(name_key(input, (name_start, name_start + name_length)), &self.buffers.lowercase_name);
+        self.buffers.lowercase_name.set(input, (name_start, name_start + name_length));
+        let known = names::known(self.buffers.lowercase_name.key(), self.buffers.lowercase_name.as_slice());
         if self.track_ambiguity(known).is_err() {
             self.bail_out_on_ambiguity(input, copied, lt);
         }
@@ -1164,7 +1157,7 @@ impl<'p> Rewriter<'p> {
     /// Gives up at the start tag `lowercase_name` at `lt`, as lol_html's ambiguity guard does.
     #[cold]
     fn bail_out_on_ambiguity(&mut self, input: &[u8], copied: &mut usize, lt: usize) {
-        let name = String::from_utf8_lossy(&self.buffers.lowercase_name).into_owned();
+        let name = String::from_utf8_lossy(self.buffers.lowercase_name.as_slice()).into_owned();
         let reason = format!("The parser has encountered a text content tag (`<{name}>`) in the context where it is ambiguous whether this tag should be ignored or not");
         self.ambiguity_offset = Some(self.consumed + lt as u64);
         self.bail_out(input, copied, lt, reason);
@@ -1233,13 +1226,13 @@ impl<'p> Rewriter<'p> {
         let child_index = i32::try_from(*siblings).unwrap_or(i32::MAX);
         let counted = match &self.program.matcher.counted_types {
             CountedTypes::None => false,
-            CountedTypes::Names(names) => names.iter().any(|n| *n == self.buffers.lowercase_name),
+            CountedTypes::Names(names) => names.iter().any(|n| n == self.buffers.lowercase_name.as_slice()),
             CountedTypes::All => true,
         };
-        let type_index = if counted { self.buffers.typed_children.add_child(&self.buffers.lowercase_name, self.buffers.stack.len()) } else { 0 };
-        let facts = StartTagFacts { input, name: &self.buffers.lowercase_name, attributes: &self.buffers.attributes, html: ns == Namespace::Html, child_index, type_index };
+        let type_index = if counted { self.buffers.typed_children.add_child(self.buffers.lowercase_name.as_slice(), self.buffers.stack.len()) } else { 0 };
+        let facts = StartTagFacts { input, name: self.buffers.lowercase_name.as_slice(), attributes: &self.buffers.attributes, html: ns == Namespace::Html, child_index, type_index };
         let mut matched: u64 = 0;
-        let first_byte_class = byte_class(self.buffers.lowercase_name.first().copied().unwrap_or(0));
+        let first_byte_class = byte_class(self.buffers.lowercase_name.as_slice().first().copied().unwrap_or(0));
         let mut candidates = self.program.matcher.candidates[first_byte_class];
         while candidates != 0 {
             let index = candidates.trailing_zeros() as usize;
@@ -1361,13 +1354,13 @@ impl<'p> Rewriter<'p> {
         if name.len() > 8 {
             self.buffers.names.extend_from_slice(&name[8..]);
         }
-        self.buffers.stack.push(Frame { name_key: self.name_key, name_length: name.len() as u32, rest_of_name, children: 0, ancestor_bits, end_mutations, takes_state_script, removes_content });
+        self.buffers.stack.push(Frame { name_key: self.buffers.lowercase_name.key(), name_length: name.len() as u32, rest_of_name, children: 0, ancestor_bits, end_mutations, takes_state_script, removes_content });
     }
 
     fn end_tag(&mut self, input: &[u8], lt: usize, tag: &Tag, copied: &mut usize) {
         self.text = TextMode::Data;
         let name = self.buffers.lowercase_name.as_slice();
-        let (names, key, length) = (&self.buffers.names, self.name_key, name.len() as u32);
+        let (names, key, length) = (&self.buffers.names, self.buffers.lowercase_name.key(), name.len() as u32);
         let found = self.buffers.stack.iter().rposition(|f| {
             f.name_key == key && f.name_length == length && (length <= 8 || names[f.rest_of_name as usize..].starts_with(&name[8..]))
         });
@@ -1375,7 +1368,7 @@ impl<'p> Rewriter<'p> {
             self.unlexed_text_switch = None;
             // lol_html's lexer, restarting here in the switched-to text mode,
             // still reads the end tag of the switching element as a tag.
-            let ends_switched_text = text != TextMode::PlainText && self.buffers.lowercase_name == self.buffers.raw_end_name;
+            let ends_switched_text = text != TextMode::PlainText && self.buffers.lowercase_name.as_slice() == self.buffers.raw_end_name.as_slice();
             if !ends_switched_text && self.lol_html_lexes_end_tag(found) {
                 self.bail_out(input, copied, lt, UNLEXED_TEXT_SWITCH.to_string());
                 return;

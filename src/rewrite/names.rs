@@ -105,6 +105,41 @@ const fn with(mut table: [Known; 1 << SLOT_BITS], name: &[u8], flags: u16) -> [K
     table
 }
 
+/// The current tag's name, lowercased, as the rewriter compares it: its
+/// first eight bytes are its key ([`name_key`]), and only a longer name is
+/// also copied whole. Copying every name into a buffer was a loop of
+/// varying length on every tag: without it, a small page's rewrite built at
+/// opt-level 3 takes 4 % less time (at "z", the same within the noise).
+#[derive(Default)]
+pub(super) struct TagName {
+    first: [u8; 8],
+    length: usize,
+    long: Vec<u8>,
+}
+
+impl TagName {
+    /// The name at `input[name.0..name.1]`.
+    pub(super) fn set(&mut self, input: &[u8], name: (usize, usize)) {
+        self.first = name_key(input, name).to_le_bytes();
+        self.length = name.1 - name.0;
+        if self.length > 8 {
+            self.long.clear();
+            self.long.extend(input[name.0..name.1].iter().map(u8::to_ascii_lowercase));
+        }
+    }
+
+    pub(super) fn key(&self) -> u64 {
+        u64::from_le_bytes(self.first)
+    }
+
+    pub(super) fn as_slice(&self) -> &[u8] {
+        match self.first.get(..self.length) {
+            Some(short) => short,
+            None => &self.long,
+        }
+    }
+}
+
 /// The first eight bytes of the tag name at `input[name.0..name.1]`,
 /// lowercased, as a number (zeros after a shorter name): open elements keep
 /// it, and an end tag finds its element by it and the name's length without
@@ -147,6 +182,19 @@ mod tests {
                 input.extend_from_slice(name);
                 input.extend(std::iter::repeat_n(b'>', after));
                 assert_eq!(name_key(&input, (before, before + name.len())), reference(name), "{:?} in {:?}", String::from_utf8_lossy(name), String::from_utf8_lossy(&input));
+            }
+        }
+    }
+
+    #[test]
+    fn a_tag_name_reads_back_lowercased_whatever_its_length() {
+        let mut name = TagName::default();
+        for written in [&b"a"[..], b"DIV", b"NoScript", b"BLOCKQUOTE", b"foreignObject", b"x\0Y", b"annotation-XML"] {
+            // With the rest of a tag after it, and at the end of the input.
+            for input in [[written, &b" id=\"X\">"[..]].concat(), written.to_vec()] {
+                name.set(&input, (0, written.len()));
+                assert_eq!(name.as_slice(), written.to_ascii_lowercase(), "{:?}", String::from_utf8_lossy(&input));
+                assert_eq!(name.key(), name_key(&input, (0, written.len())));
             }
         }
     }
