@@ -128,10 +128,12 @@ impl TagName {
         }
     }
 
+    #[inline(always)]
     pub(super) fn key(&self) -> u64 {
         u64::from_le_bytes(self.first)
     }
 
+    #[inline(always)]
     pub(super) fn as_slice(&self) -> &[u8] {
         match self.first.get(..self.length) {
             Some(short) => short,
