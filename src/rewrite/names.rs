@@ -38,7 +38,7 @@ pub(super) fn switches_text(name: &[u8]) -> bool {
 
 /// The flags of a lowercased name (`key` is its [`name_key`]): 0 for any
 /// name not listed above.
-#[inline]
+#[inline(always)]
 pub(super) fn known(key: u64, name: &[u8]) -> u16 {
     if name.len() > 8 {
         // Only one listed name is longer than eight bytes.
