@@ -915,7 +915,7 @@ impl<'p> Rewriter<'p> {
         if end_tag {
             self.end_tag(input, lt, &tag, copied);
         } else {
-            let known = names::known(self.buffers.lowercase_name.key(), self.buffers.lowercase_name.as_slice());
+            let known = self.buffers.lowercase_name.known();
             self.start_tag(input, lt, &tag, known, copied);
         }
         Step::At(tag.end)
@@ -1019,14 +1019,14 @@ impl<'p> Rewriter<'p> {
         let name_start = lt + 1;
         let Some(name_length) = input.get(name_start..).and_then(|rest| rest.iter().position(|&c| is(c, ENDS_TAG_NAME))) else { return };
         self.buffers.lowercase_name.set(input, (name_start, name_start + name_length));
-        let known = names::known(self.buffers.lowercase_name.key(), self.buffers.lowercase_name.as_slice());
+        let known = self.buffers.lowercase_name.known();
         if self.track_ambiguity(known).is_err() {
             self.bail_out_on_ambiguity(input, copied, lt);
         }
     }
 
     /// lol_html's ambiguity guard for the start tag `lowercase_name` (whose
-    /// [`names::known`] flags are `known`): `Err` where a text-switching tag
+    /// [`TagName::known`] flags are `known`): `Err` where a text-switching tag
     /// makes it unclear whether what follows is markup, and lol_html gives up.
     #[inline]
     fn track_ambiguity(&mut self, known: u16) -> Result<(), ()> {

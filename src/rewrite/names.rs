@@ -39,7 +39,7 @@ pub(super) fn switches_text(name: &[u8]) -> bool {
 /// The flags of a lowercased name (`key` is its [`name_key`]): 0 for any
 /// name not listed above.
 #[inline(always)]
-pub(super) fn known(key: u64, name: &[u8]) -> u16 {
+fn known(key: u64, name: &[u8]) -> u16 {
     if name.len() > 8 {
         // Only one listed name is longer than eight bytes.
         return if name == b"plaintext" { PLAINTEXT } else { 0 };
@@ -139,6 +139,12 @@ impl TagName {
             Some(short) => short,
             None => &self.long,
         }
+    }
+
+    /// Its flags (see [`known`]).
+    #[inline(always)]
+    pub(super) fn known(&self) -> u16 {
+        known(self.key(), self.as_slice())
     }
 }
 
