@@ -1284,13 +1284,6 @@ impl<'p> Rewriter<'p> {
             0
         };
 
-        if matched == 0 && overflow.is_empty() && !is_first_head && !(is_meta && self.program.adjust_charset && !self.charset_found) {
-            if pushed {
-                self.push_frame(ancestor_bits, None, false, false);
-            }
-            return;
-        }
-
         // Handlers in lol_html's order: the charset one, the plan's, the state script's.
         // The tag itself is written in the encoding it was read in, even if
         // it declares another.
@@ -1301,6 +1294,19 @@ impl<'p> Rewriter<'p> {
                 self.encoding = encoding;
             }
         }
+        let mut takes_state_script = false;
+        if is_first_head {
+            self.head_seen = true;
+            takes_state_script = pushed && self.program.state_script.is_some();
+        }
+        if matched == 0 && overflow.is_empty() {
+            // Nothing to change here: the tag goes out with the bytes around it.
+            if pushed {
+                self.push_frame(ancestor_bits, None, takes_state_script, false);
+            }
+            return;
+        }
+
         let element = &mut self.buffers.edit;
         element.reset(pushed, tag.self_closing);
         let indices = (0..self.program.operations.len().min(64)).filter(|i| matched & (1 << i) != 0).chain(overflow);
@@ -1308,11 +1314,6 @@ impl<'p> Rewriter<'p> {
             self.applied += 1;
             let operation = &self.program.operations[index];
             element.apply(operation, input, &self.buffers.attributes, tag_encoding);
-        }
-        let mut takes_state_script = false;
-        if is_first_head {
-            self.head_seen = true;
-            takes_state_script = pushed && self.program.state_script.is_some();
         }
 
         if self.removing == 0 {
@@ -1875,9 +1876,9 @@ fn serialize_start_tag(out: &mut Vec<u8>, input: &[u8], name: (usize, usize), el
 
 /// The encoding a `<meta>` declares, as lol_html reads it.
 fn meta_charset(input: &[u8], spans: &[AttributeSpan], encoding: &'static Encoding) -> Option<&'static Encoding> {
-    let get = |name: &[u8]| -> Option<String> {
+    let get = |name: &[u8]| -> Option<Cow<'_, str>> {
         let span = spans.iter().find(|s| input[s.name.0..s.name.1].eq_ignore_ascii_case(name))?;
-        Some(encoding.decode(span.value.map_or(&[][..], |v| &input[v.0..v.1])).0.into_owned())
+        Some(encoding.decode(span.value.map_or(&[][..], |v| &input[v.0..v.1])).0)
     };
     let ascii_compatible = |e: &'static Encoding| e.is_ascii_compatible().then_some(e);
     if let Some(found) = get(b"charset").and_then(|cs| Encoding::for_label_no_replacement(cs.as_bytes())).and_then(ascii_compatible) {
