@@ -1028,7 +1028,7 @@ impl<'p> Rewriter<'p> {
     /// lol_html's ambiguity guard for the start tag `lowercase_name` (whose
     /// [`TagName::known`] flags are `known`): `Err` where a text-switching tag
     /// makes it unclear whether what follows is markup, and lol_html gives up.
-    #[inline]
+    #[inline(always)]
     fn track_ambiguity(&mut self, known: u16) -> Result<(), ()> {
         let name = self.buffers.lowercase_name.as_slice();
         match self.ambiguity {
@@ -1349,6 +1349,7 @@ impl<'p> Rewriter<'p> {
         }
     }
 
+    #[inline(always)]
     fn push_frame(&mut self, ancestor_bits: u128, end_mutations: Option<Box<Mutations>>, takes_state_script: bool, removes_content: bool) {
         let rest_of_name = self.buffers.names.len() as u32;
         let name = self.buffers.lowercase_name.as_slice();
