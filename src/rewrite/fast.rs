@@ -1028,6 +1028,8 @@ impl<'p> Rewriter<'p> {
     /// lol_html's ambiguity guard for the start tag `lowercase_name` (whose
     /// [`TagName::known`] flags are `known`): `Err` where a text-switching tag
     /// makes it unclear whether what follows is markup, and lol_html gives up.
+    // Forced, as is `push_frame`: at opt-level "z" both were calls on
+    // every start tag (4 to 6 % of a small page's rewrite).
     #[inline(always)]
     fn track_ambiguity(&mut self, known: u16) -> Result<(), ()> {
         let name = self.buffers.lowercase_name.as_slice();
