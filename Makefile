@@ -47,6 +47,7 @@ $(ENGINE)/worker/index_bg.wasm: $(ENGINE_SOURCES)
 	$(TOOLS) $(WORKER_PROFILE) $(HOME)/.cargo/bin/worker-build --release --out-dir $(ENGINE)/worker -- --no-default-features --features edge
 	@touch $@
 
+COMMA := ,
 WASM_FEATURES := --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue --enable-mutable-globals
 BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 
@@ -92,27 +93,35 @@ define browser_wasm
 	  cp $(BROWSER_WASM) $(2); \
 	fi
 endef
-# Two engines, one loader: the lean engine every visitor gets (tailor.wasm)
-# and the QA engine with previews and the debug panel's reasons
-# (tailor-qa.wasm, feature `qa`), loaded only when a preview is asked for.
-# Both export the same functions, so wasm-bindgen's glue (bundled into
-# tailor.js) must come out byte-identical: `cmp` checks it.
+# Three engines, one loader: the lean engine every visitor gets
+# (tailor.wasm), in two builds: the common one (feature `browser` alone:
+# without the operators few rule files use, see `all-operators` in
+# Cargo.toml) when the rules fit it, else the one with every operator
+# (`tailor build` picks, src/cli/artifact.rs); and the QA engine with
+# previews and the debug panel's reasons (tailor-qa.wasm, feature `qa`),
+# loaded only when a preview is asked for. All export the same functions,
+# so wasm-bindgen's glue (bundled into tailor.js) must come out
+# byte-identical: `cmp` checks it.
 $(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-template -type f) Makefile
-	$(call browser_wasm,browser,target/tailor-browser.wasm)
+	$(call browser_wasm,browser$(COMMA)all-operators,target/tailor-browser.wasm)
+	$(call browser_wasm,browser,target/tailor-browser-common.wasm)
 	$(call browser_wasm,qa,target/tailor-browser-qa.wasm)
 	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser --out-name tailor_engine target/tailor-browser.wasm
-	rm -rf $(ENGINE)/browser-qa
-	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser-qa --out-name tailor_engine target/tailor-browser-qa.wasm
-	cmp $(ENGINE)/browser/tailor_engine.js $(ENGINE)/browser-qa/tailor_engine.js
+	for engine in common qa; do \
+	  rm -rf $(ENGINE)/browser-$$engine && \
+	  $(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser-$$engine --out-name tailor_engine target/tailor-browser-$$engine.wasm && \
+	  cmp $(ENGINE)/browser/tailor_engine.js $(ENGINE)/browser-$$engine/tailor_engine.js && \
+	  node_modules/.bin/wasm-opt $(BROWSER_WASM_OPT) $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features \
+	    -o $(ENGINE)/browser/tailor_engine_$${engine}_bg.wasm $(ENGINE)/browser-$$engine/tailor_engine_bg.wasm && \
+	  rm -rf $(ENGINE)/browser-$$engine || exit 1; \
+	done
 	node_modules/.bin/wasm-opt $(BROWSER_WASM_OPT) $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features -o $@ $@
-	node_modules/.bin/wasm-opt $(BROWSER_WASM_OPT) $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features -o $(ENGINE)/browser/tailor_engine_qa_bg.wasm $(ENGINE)/browser-qa/tailor_engine_bg.wasm
-	rm -rf $(ENGINE)/browser-qa
 	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning --log-override:empty-import-meta=silent
 	node_modules/.bin/esbuild pkg-template/src/qa-entry.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor-qa.js --log-level=warning
 	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
 	cp pkg-template/package.json pkg-template/README.md pkg-template/LICENSE pkg-template/tailor.d.ts $(ENGINE)/browser/
 
-## engine-named: the lean browser engine as `engine` builds it, with its
+## engine-named: the common lean browser engine as `engine` builds it, with its
 ## function names and before wasm-opt (which inlines most functions into the
 ## exports), for benches/wasm-breakdown.mjs: where the bytes go.
 engine-named: build/engine-named/tailor_engine_bg.wasm

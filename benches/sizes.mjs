@@ -9,7 +9,9 @@
 //
 // Writes build/bench/sizes.json. tests/node/sizes.test.mjs uses measure().
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -50,6 +52,33 @@ export function growthbook() {
   }
 }
 
+/**
+ * The browser bundle of the demo rules plus one campaign whose condition
+ * uses an operator the common engine leaves out (`$type`): what a site
+ * whose rules need the engine with every operator downloads (`tailor
+ * build` picks it; see `all-operators` in Cargo.toml). Built with the CLI
+ * (target/debug/tailor, as `make site` builds it) into a temporary
+ * directory; null when the CLI is missing.
+ */
+export function measureAllOperators() {
+  const cli = path.join(root, "target/debug/tailor");
+  if (!fs.existsSync(cli)) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-sizes-"));
+  try {
+    const rules = fs.readFileSync(path.join(root, "www/tailor.toml"), "utf8") +
+      '\n[[campaign]]\nid = "all-operators"\nwhen = { city = { "$type" = "string" } }\n  [[campaign.variant]]\n  id = "v"\n';
+    fs.writeFileSync(path.join(dir, "tailor.toml"), rules);
+    const said = execFileSync(cli, ["build", path.join(dir, "tailor.toml"), "--out", path.join(dir, "site")], { cwd: root, encoding: "utf8" });
+    if (!/with every condition operator/.test(said)) throw new Error(`tailor build did not pick the engine with every operator: ${said}`);
+    const b = bundle("browser bundle for rules that need every operator (tailor.js + tailor.wasm)",
+      ["tailor.js", "tailor.wasm"].map((f) => path.join(dir, "site/browser", f)));
+    for (const f of b.files) f.file = f.file.replace(/^.*\/site\//, "(demo rules + $type)/");
+    return b;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Measures the browser and worker bundles of a built site, and GrowthBook's. */
 export function measure(site = path.join(root, "build/site")) {
   const browserFiles = ["tailor.js", "tailor.wasm"].map((f) => path.join(site, "browser", f));
@@ -65,6 +94,7 @@ export function measure(site = path.join(root, "build/site")) {
   return {
     site: path.relative(root, site),
     browser: bundle("tailor browser bundle (tailor.js + tailor.wasm)", browserFiles),
+    browserAllOperators: measureAllOperators(),
     browserOther: others.length ? bundle("other files of build/site/browser (not loaded by the script tag on every page)", others) : null,
     worker: bundle("tailor worker bundle (build/site/worker/*)", workerFiles),
     growthbook: gb ? { ...bundle(`GrowthBook ${gb.version} script tag (dist/bundles/auto.min.js)`, [gb.file]), version: gb.version } : null,
@@ -77,7 +107,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const site = path.resolve(process.argv[2] || path.join(root, "build/site"));
   const m = measure(site);
   const rows = [];
-  for (const b of [m.browser, m.browserOther, m.worker, m.growthbook].filter(Boolean)) {
+  for (const b of [m.browser, m.browserAllOperators, m.browserOther, m.worker, m.growthbook].filter(Boolean)) {
     for (const f of b.files) rows.push([f.file, kb(f.raw), kb(f.gzip), kb(f.brotli)]);
     if (b.files.length > 1 && b !== m.browserOther) rows.push([`= ${b.name}`, kb(b.total.raw), kb(b.total.gzip), kb(b.total.brotli)]);
   }

@@ -137,7 +137,25 @@ fn encode_with(rules: &Ruleset, sources: bool) -> Vec<u8> {
     out
 }
 
+/// The ruleset in `bytes`, checked (see [`DecodeError`]). A build
+/// without the `all-operators` feature (the common browser engine) also
+/// refuses the operators it leaves out, as [`fits_common_engine`] does.
 pub fn decode(bytes: &[u8]) -> Result<Ruleset, DecodeError> {
+    decode_as::<{ crate::ALL_OPERATORS }>(bytes)
+}
+
+/// Whether the common browser engine (built without `all-operators`) can
+/// run this ruleset: `tailor build` gives it to every visitor when it can,
+/// and the lean engine with every operator, larger by about 1.8 KB gzip,
+/// when the rules use one the common engine leaves out. Decided by the
+/// same decoder that engine runs, so the two cannot disagree.
+pub fn fits_common_engine(bytes: &[u8]) -> bool {
+    decode_as::<false>(bytes).is_ok()
+}
+
+/// `ALL`: whether the operators of the `all-operators` feature are read;
+/// without them, a clause that uses one is an error.
+fn decode_as<const ALL: bool>(bytes: &[u8]) -> Result<Ruleset, DecodeError> {
     if bytes.len() < HEADER_LEN {
         return Err(DecodeError::TooShort);
     }
@@ -156,7 +174,7 @@ pub fn decode(bytes: &[u8]) -> Result<Ruleset, DecodeError> {
     if checksum(body) != sum {
         return Err(DecodeError::ChecksumMismatch);
     }
-    let mut r = Reader { bytes: body, pos: 0, error: None };
+    let mut r = Reader::<ALL> { bytes: body, pos: 0, error: None };
     let ruleset = r.ruleset();
     match r.error {
         Some(error) => Err(error),
@@ -382,14 +400,14 @@ impl Writer {
 /// fields before it had built, which cost every visitor's download 1.5 KB
 /// gzip (and 1 KB more when the error was carried through every field in
 /// a `Result`). Struct literals list their fields in the order of the
-/// format: Rust evaluates them as written.
-struct Reader<'a> {
+/// format: Rust evaluates them as written. `ALL`: see [`decode_as`].
+struct Reader<'a, const ALL: bool> {
     bytes: &'a [u8],
     pos: usize,
     error: Option<DecodeError>,
 }
 
-impl Reader<'_> {
+impl<const ALL: bool> Reader<'_, ALL> {
     /// Records what is wrong at the current offset, unless something was
     /// already. Inlined so that the browser engines, which say only where
     /// (see [`DecodeError::Invalid`]), do not carry the names.

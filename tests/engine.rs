@@ -61,6 +61,56 @@ fn the_binary_form_round_trips_and_decides_identically() {
     }
 }
 
+/// The common browser engine (built without `all-operators`) decodes
+/// exactly what `fits_common_engine` accepts: every operator but the rare
+/// ones, which it must refuse rather than misjudge (`tailor build` then
+/// ships the engine with every operator).
+#[test]
+fn the_common_engine_takes_every_ruleset_without_the_rare_operators() {
+    assert!(codec::fits_common_engine(&codec::encode_lean(&demo())), "the demo rules fit the common engine");
+    let with = |when: &str| {
+        // Saved groups (`[groups]`) are read only by the rare operators.
+        let groups = if when.contains("Group") { "[groups]\nstaff = [\"a\", \"b\"]\n" } else { "" };
+        let r = rules(&format!(
+            "[site]\nattributes = [\"tags\", \"app\"]\n{groups}\
+             [[campaign]]\nid = \"c\"\nwhen = {when}\n  [[campaign.variant]]\n  id = \"v\"\n"
+        ));
+        let lean = codec::encode_lean(&r);
+        assert!(codec::decode(&lean).is_ok(), "{when}: the engines with every operator decode it");
+        codec::fits_common_engine(&lean)
+    };
+    for common in [
+        r#"{ country = "DE" }"#,
+        r#"{ local_hour = 9, new_visitor = true, city = { "$exists" = true } }"#,
+        r#"{ country = { "$eq" = "US", "$ne" = "CA" } }"#,
+        r#"{ local_hour = { "$gte" = 18, "$lt" = "23" } }"#,
+        r#"{ country = { "$in" = ["DE"], "$nin" = ["US"] }, "query.src" = { "$ini" = ["News"], "$nini" = ["x"] } }"#,
+        r#"{ path = { "$regex" = "^/(shop|sale)/" }, referrer = { "$regexi" = "google\\." } }"#,
+        r#"{ path = { "$regex" = "^/shop" } }"#,
+        r#"{ country = { "$not" = { "$in" = ["DE"] } } }"#,
+        r#"{ "$or" = [{ country = "DE" }], "$nor" = [{ device = "bot" }], "$and" = [{ device = "mobile" }], "$not" = { city = "Bonn" } }"#,
+    ] {
+        assert!(with(common), "{common} fits the common engine");
+    }
+    for rare in [
+        r#"{ app = { "$vgte" = "2.1.0" } }"#,
+        r#"{ app = { "$veq" = "2.1.0" } }"#,
+        r#"{ id = { "$inGroup" = "staff" } }"#,
+        r#"{ id = { "$notInGroup" = "staff" } }"#,
+        r#"{ tags = { "$size" = 2 } }"#,
+        r#"{ tags = { "$elemMatch" = { "$eq" = "ski" } } }"#,
+        r#"{ tags = { "$elemMatch" = { name = "ski" } } }"#,
+        r#"{ tags = { "$all" = ["ski"] } }"#,
+        r#"{ tags = { "$alli" = ["Ski"] } }"#,
+        r#"{ city = { "$type" = "string" } }"#,
+        r#"{ tags = ["ski", "hike"] }"#,
+        r#"{ country = { "$not" = { "$size" = 0 } } }"#,
+        r#"{ "$or" = [{ country = "DE" }, { app = { "$vlt" = "1" } }] }"#,
+    ] {
+        assert!(!with(rare), "{rare} needs the engine with every operator");
+    }
+}
+
 #[test]
 fn corrupted_or_truncated_rulesets_are_refused_without_panicking() {
     let bytes = codec::encode(&demo());

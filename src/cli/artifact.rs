@@ -18,8 +18,15 @@ pub struct Report {
     pub ruleset_bytes: usize,
     pub worker_wasm: PathBuf,
     pub worker_wasm_bytes: usize,
-    /// Size of the browser wasm, when the engine has a browser part.
-    pub browser_wasm_bytes: Option<usize>,
+    /// The browser wasm, when the engine has a browser part.
+    pub browser: Option<BrowserEngine>,
+}
+
+pub struct BrowserEngine {
+    pub wasm_bytes: usize,
+    /// Whether the rules needed the engine with every condition operator
+    /// (see `tailor::codec::fits_common_engine`).
+    pub all_operators: bool,
 }
 
 /// `preview_public_key`: the Ed25519 public key for signed previews in the
@@ -48,21 +55,30 @@ pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path, preview_publi
     write_if_changed(&worker_out.join("worker.mjs"), WORKER_ENTRY.as_bytes())?;
     write_if_changed(&out.join("rules.bin"), &ruleset)?;
     let browser = write_browser(rules, &ruleset, &engine.join("browser"), &out.join("browser"), preview_public_key)?;
-    Ok(Report { ruleset_bytes: ruleset.len(), worker_wasm, worker_wasm_bytes: wasm.len(), browser_wasm_bytes: browser })
+    Ok(Report { ruleset_bytes: ruleset.len(), worker_wasm, worker_wasm_bytes: wasm.len(), browser })
 }
 
 /// `DIR/browser/`: the npm package of the script tag (built from
 /// pkg-template/ with the engine), its wasm with the rules inside, and the
 /// anti-flicker snippet for this ruleset.
-fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, preview_public_key: Option<[u8; 32]>) -> Result<Option<usize>, String> {
-    let engine_wasm = engine.join("tailor_engine_bg.wasm");
+fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, preview_public_key: Option<[u8; 32]>) -> Result<Option<BrowserEngine>, String> {
+    // The lean engine never explains a decision: its ruleset goes without
+    // the conditions' sources (the QA engine below gets them).
+    let lean = codec::encode_lean(rules);
+    // Every visitor downloads it: the common build when the rules fit it
+    // (smaller by the operators few rule files use), else the one with
+    // every operator.
+    let common = engine.join("tailor_engine_common_bg.wasm");
+    let (engine_wasm, all_operators) = if codec::fits_common_engine(&lean) && common.is_file() {
+        (common, false)
+    } else {
+        (engine.join("tailor_engine_bg.wasm"), true)
+    };
     let Ok(wasm) = fs::read(&engine_wasm) else {
         // An engine built without the browser part: the worker alone is fine.
         return Ok(None);
     };
-    // The lean engine never explains a decision: its ruleset goes without
-    // the conditions' sources (the QA engine below gets them).
-    let wasm = with_custom_section(&wasm, codec::SECTION_NAME, &codec::encode_lean(rules))?;
+    let wasm = with_custom_section(&wasm, codec::SECTION_NAME, &lean)?;
     // The QA engine (previews, the debug panel), which the loader fetches
     // instead of the lean one only when a preview is asked for; it alone
     // checks browser-signed preview links, so the public key goes there.
@@ -92,7 +108,7 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
         write_if_changed(&out.join("tailor-qa.wasm"), &qa)?;
     }
     write_if_changed(&out.join("snippet.html"), anti_flicker_snippet(rules, 800).as_bytes())?;
-    Ok(Some(wasm.len()))
+    Ok(Some(BrowserEngine { wasm_bytes: wasm.len(), all_operators }))
 }
 
 /// The optional snippet for the page's `<head>`: hides only the elements

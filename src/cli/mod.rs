@@ -171,7 +171,10 @@ fn build(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i32
         _ => None,
     };
     let report = artifact::write_artifacts(&rules, std::path::Path::new(&engine), std::path::Path::new(out_dir), public_key)?;
-    let browser = report.browser_wasm_bytes.map_or(String::new(), |b| format!(", {out_dir}/browser/tailor.wasm ({b} B)"));
+    let browser = report.browser.map_or(String::new(), |b| {
+        let build = if b.all_operators { "with every condition operator" } else { "common operators" };
+        format!(", {out_dir}/browser/tailor.wasm ({} B, {build})", b.wasm_bytes)
+    });
     let _ = writeln!(
         out,
         "built {out_dir}: ruleset {} B in {} ({} B){browser} in {} ms",

@@ -237,7 +237,7 @@ impl Writer {
     }
 }
 
-impl Reader<'_> {
+impl<const ALL: bool> Reader<'_, ALL> {
     pub(super) fn condition(&mut self) -> Condition {
         Condition { doc: self.doc(0) }
     }
@@ -265,6 +265,7 @@ impl Reader<'_> {
         let tag = self.byte();
         let source: Source = if tag & HAS_SOURCE != 0 { Some(self.value(depth)) } else { None };
         match tag & !HAS_SOURCE {
+            5 if !ALL => self.left_out(Clause::And(Vec::new())),
             1 => Clause::Or(self.docs(depth), source),
             2 => Clause::Nor(self.docs(depth), source),
             3 => Clause::Not(Box::new(self.doc(depth)), source),
@@ -315,8 +316,18 @@ impl Reader<'_> {
             Value::Number(n) => Test::Num(n),
             Value::Bool(b) => Test::Bool(b),
             Value::Null => Test::Null,
-            json => Test::Json(json),
+            json if ALL => Test::Json(json),
+            _ => self.left_out(Test::Null),
         }
+    }
+
+    /// An operator, clause or test that the common browser engine leaves
+    /// out (see [`super::fits_common_engine`]): recorded as an error, and
+    /// `default` stands in for it until the ruleset is dropped.
+    #[cold]
+    fn left_out<T>(&mut self, default: T) -> T {
+        self.fail("an operator of the all-operators feature");
+        default
     }
 
     /// A string as a `Box<str>`, made in one place (each `String` to
@@ -340,6 +351,7 @@ impl Reader<'_> {
         let tag = self.byte();
         let flag = |bit: u8| tag >> 4 & 1 << bit != 0;
         match tag & 15 {
+            3 | 6 | 8..=11 | 14 if !ALL => self.left_out(Op::Exists(false)),
             0 => Op::Eq(self.value(depth)),
             1 => Op::Ne(self.value(depth)),
             2 => Op::Cmp(
@@ -379,6 +391,13 @@ impl Reader<'_> {
 
     /// The saved groups object is at depth 0, each group at 1.
     pub(super) fn saved_groups(&mut self) -> SavedGroups {
+        // Only the operators the common engine leaves out read saved groups.
+        if !ALL {
+            if self.uint() != 0 {
+                self.left_out(());
+            }
+            return SavedGroups::default();
+        }
         SavedGroups(self.list(|r| {
             let id = r.string();
             let tag = r.byte();

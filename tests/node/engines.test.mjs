@@ -1,0 +1,89 @@
+// The two builds of the lean browser engine (Makefile, `engine`): the
+// common one, without the condition operators few rule files use, and the
+// one with every operator (`all-operators` in Cargo.toml). `tailor build`
+// gives a site the common one when its rules fit it; the common one must
+// refuse, never misjudge, rules that do not fit (and the loader then
+// leaves the page as it is, see tests/browser/script.test.mjs).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { engineCalls } from "../../pkg-template/src/evaluate.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const engines = path.join(root, "build/engine/browser");
+const cli = path.join(root, "target/debug/tailor");
+
+/** `tailor build` of `rules` (TOML): what it said, and the site's tailor.wasm. */
+function build(rules) {
+  const dir = mkdtempSync(path.join(tmpdir(), "tailor-engines-"));
+  try {
+    writeFileSync(path.join(dir, "tailor.toml"), rules);
+    const said = execFileSync(cli, ["build", path.join(dir, "tailor.toml"), "--out", path.join(dir, "site")], { cwd: root, encoding: "utf8" });
+    return { said, wasm: readFileSync(path.join(dir, "site/browser/tailor.wasm")) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A fresh instance of the glue (it keeps one module per import) with `engine`'s code. */
+async function instantiate(engine) {
+  const glue = await import(pathToFileURL(path.join(engines, "tailor_engine.js")).href + "?" + engine);
+  const { memory } = glue.initSync({ module: new WebAssembly.Module(readFileSync(path.join(engines, engine))) });
+  return { ...glue, ...engineCalls(glue, memory) };
+}
+
+const rulesOf = (wasm) => new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(wasm), "tailor.rules")[0]);
+
+const campaign = (when) => `
+[site]
+attributes = ["tags"]
+
+[[campaign]]
+id = "c"
+when = ${when}
+  [[campaign.variant]]
+  id = "v"
+`;
+
+test("the demo rules get the common engine, unchanged but for the rules section", () => {
+  const { said, wasm } = build(readFileSync(path.join(root, "www/tailor.toml"), "utf8"));
+  assert.match(said, /tailor\.wasm \(\d+ B, common operators\)/);
+  const common = readFileSync(path.join(engines, "tailor_engine_common_bg.wasm"));
+  assert.ok(wasm.subarray(0, common.length).equals(common), "tailor.wasm is the common engine plus its rules");
+});
+
+test("rules with a rare operator get the engine with every operator, which decides them", async () => {
+  const { said, wasm } = build(campaign(`{ tags = { "$elemMatch" = { "$eq" = "ski" } } }`));
+  assert.match(said, /with every condition operator/);
+  const all = readFileSync(path.join(engines, "tailor_engine_bg.wasm"));
+  assert.ok(wasm.subarray(0, all.length).equals(all), "tailor.wasm is the engine with every operator plus its rules");
+  const engine = await instantiate("tailor_engine_bg.wasm");
+  assert.equal(engine.load(rulesOf(wasm)), undefined);
+  const variant = (tags) => {
+    const out = [-2];
+    assert.ok(engine.evaluate({ id: "visitor-1", tags }, 0, out));
+    return out[0];
+  };
+  assert.equal(variant(["hike", "ski"]), 0);
+  assert.equal(variant(["hike"]), -1);
+});
+
+test("the common engine refuses rules with a rare operator instead of misjudging them", async () => {
+  const common = await instantiate("tailor_engine_common_bg.wasm");
+  for (const when of [
+    `{ tags = { "$elemMatch" = { "$eq" = "ski" } } }`,
+    `{ tags = { "$size" = 2 } }`,
+    `{ city = { "$type" = "string" } }`,
+    `{ tags = ["ski"] }`,
+    `{ "$or" = [{ country = "DE" }, { tags = { "$all" = ["ski"] } }] }`,
+  ]) {
+    const error = common.load(rulesOf(build(campaign(when)).wasm));
+    assert.match(String(error), /^invalid ruleset at byte \d+$/, when);
+  }
+  // And takes the ones it fits.
+  assert.equal(common.load(rulesOf(build(campaign(`{ tags = { "$in" = ["ski"] } }`)).wasm)), undefined);
+});
