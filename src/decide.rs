@@ -144,7 +144,10 @@ fn decide_each<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &
     for position in 0..campaigns.len() {
         let index = order.as_ref().map_or(position, |order| order[position]);
         let campaign = &campaigns[index];
-        let outcome = if let Some(&(_, variant)) = overrides.forced.iter().find(|(c, _)| *c == index) {
+        // Without previews (the lean browser engine) the overrides are
+        // always the default: this code is left out (140 B gzip).
+        let forced = if crate::PREVIEWS { overrides.forced.iter().find(|(c, _)| *c == index) } else { None };
+        let outcome = if let Some(&(_, variant)) = forced {
             // Forcing previews a variant outside its schedule and audience,
             // but only where the campaign runs: a forced redirect of
             // `/pricing` must not redirect every page of the QA session.
@@ -152,7 +155,7 @@ fn decide_each<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &
                 Err(skip) => Outcome::Skipped(skip),
                 Ok(()) => Outcome::Assigned(Assignment { variant, bucket: None, via: Via::Forced }),
             }
-        } else if overrides.off {
+        } else if crate::PREVIEWS && overrides.off {
             Outcome::Skipped(Skip::Disabled)
         } else {
             match eligibility::<EXPLAIN>(rules, campaign, ctx) {

@@ -59,6 +59,11 @@ mod lean_alloc;
 /// paths, what exactly is wrong in a ruleset that is not the compiler's).
 pub(crate) const LEAN: bool = cfg!(all(target_arch = "wasm32", feature = "browser", not(feature = "regex")));
 
+/// Whether this build can show QA previews (forced variants, the off
+/// switch): all but the lean browser engine, whose visitors get the QA
+/// engine instead when they ask for a preview.
+pub(crate) const PREVIEWS: bool = !LEAN || cfg!(feature = "qa");
+
 /// Whether this build evaluates every condition operator (feature
 /// `all-operators`); without it, the ruleset decoder refuses the rare ones
 /// (see [`codec::fits_common_engine`]) and their evaluation is left out.
