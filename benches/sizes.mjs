@@ -9,9 +9,8 @@
 //
 // Writes build/bench/sizes.json. tests/node/sizes.test.mjs uses measure().
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
+import { withBuiltSite } from "./support/site.mjs";
 import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -61,22 +60,16 @@ export function growthbook() {
  * directory; null when the CLI is missing.
  */
 export function measureAllOperators() {
-  const cli = path.join(root, "target/debug/tailor");
-  if (!fs.existsSync(cli)) return null;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-sizes-"));
-  try {
-    const rules = fs.readFileSync(path.join(root, "www/tailor.toml"), "utf8") +
-      '\n[[campaign]]\nid = "all-operators"\nwhen = { city = { "$type" = "string" } }\n  [[campaign.variant]]\n  id = "v"\n';
-    fs.writeFileSync(path.join(dir, "tailor.toml"), rules);
-    const said = execFileSync(cli, ["build", path.join(dir, "tailor.toml"), "--out", path.join(dir, "site")], { cwd: root, encoding: "utf8" });
+  if (!fs.existsSync(path.join(root, "target/debug/tailor"))) return null;
+  const rules = fs.readFileSync(path.join(root, "www/tailor.toml"), "utf8") +
+    '\n[[campaign]]\nid = "all-operators"\nwhen = { city = { "$type" = "string" } }\n  [[campaign.variant]]\n  id = "v"\n';
+  return withBuiltSite(rules, (site, said) => {
     if (!/with every condition operator/.test(said)) throw new Error(`tailor build did not pick the engine with every operator: ${said}`);
     const b = bundle("browser bundle for rules that need every operator (tailor.js + tailor.wasm)",
-      ["tailor.js", "tailor.wasm"].map((f) => path.join(dir, "site/browser", f)));
+      ["tailor.js", "tailor.wasm"].map((f) => path.join(site, "browser", f)));
     for (const f of b.files) f.file = f.file.replace(/^.*\/site\//, "(demo rules + $type)/");
     return b;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Measures the browser and worker bundles of a built site, and GrowthBook's. */

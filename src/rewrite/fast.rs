@@ -24,7 +24,7 @@
 //! does the same where lol_html would misread the page (a tag it lexes right
 //! after an unlexed `<style a=>`). Its reason then says from which byte.
 
-use super::names::{self, switches_text, TagName};
+use super::names::{self, TagName};
 use super::selector::{self, Combinator, ElementFacts, Selector};
 use crate::model::Action;
 use crate::plan::{edit_classes, Plan};
@@ -1046,19 +1046,19 @@ impl<'p> Rewriter<'p> {
                     self.ambiguity = Ambiguity::Default;
                 } else if name == b"template" {
                     self.ambiguity = Ambiguity::InTemplateInSelect(1);
-                } else if name != b"script" && switches_text(name) {
+                } else if known & names::SWITCHES_TEXT & !names::SCRIPT != 0 {
                     return Err(());
                 }
             }
             Ambiguity::InTemplateInSelect(depth) => {
                 if name == b"template" {
                     self.ambiguity = Ambiguity::InTemplateInSelect(depth + 1);
-                } else if switches_text(name) {
+                } else if known & names::SWITCHES_TEXT != 0 {
                     return Err(());
                 }
             }
             Ambiguity::InOrAfterFrameset => {
-                if name != b"noframes" && switches_text(name) {
+                if known & names::SWITCHES_TEXT != 0 && name != b"noframes" {
                     return Err(());
                 }
             }

@@ -29,11 +29,8 @@ const VOID_NAMES: [&[u8]; 17] = [
 const RAW_TEXT_NAMES: [&[u8]; 8] = [b"textarea", b"title", b"style", b"iframe", b"xmp", b"noembed", b"noframes", b"noscript"];
 const OTHER_NAMES: [(&[u8], u16); 6] = [(b"script", SCRIPT), (b"svg", SVG), (b"math", MATH), (b"select", SELECT), (b"frameset", FRAMESET), (b"head", HEAD)];
 
-/// Whether a start tag of this (lowercased) name switches lol_html's
-/// tokenizer out of the data state.
-pub(super) fn switches_text(name: &[u8]) -> bool {
-    name == b"plaintext" || name == b"script" || RAW_TEXT_NAMES.contains(&name)
-}
+/// The start tags that switch lol_html's tokenizer out of the data state.
+pub(super) const SWITCHES_TEXT: u16 = RAW_TEXT | SCRIPT | PLAINTEXT;
 
 /// The flags of a lowercased name (`key` is its [`name_key`]): 0 for any
 /// name not listed above.
@@ -185,6 +182,10 @@ mod tests {
 
     fn flags_of(name: &[u8]) -> u16 {
         known(name_key(name, (0, name.len())), name)
+    }
+
+    fn switches_text(name: &[u8]) -> bool {
+        flags_of(name) & SWITCHES_TEXT != 0
     }
 
     #[test]

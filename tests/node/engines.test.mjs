@@ -6,28 +6,17 @@
 // leaves the page as it is, see tests/browser/script.test.mjs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { engineCalls } from "../../pkg-template/src/evaluate.js";
+import { withBuiltSite } from "../../benches/support/site.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const engines = path.join(root, "build/engine/browser");
-const cli = path.join(root, "target/debug/tailor");
 
 /** `tailor build` of `rules` (TOML): what it said, and the site's tailor.wasm. */
-function build(rules) {
-  const dir = mkdtempSync(path.join(tmpdir(), "tailor-engines-"));
-  try {
-    writeFileSync(path.join(dir, "tailor.toml"), rules);
-    const said = execFileSync(cli, ["build", path.join(dir, "tailor.toml"), "--out", path.join(dir, "site")], { cwd: root, encoding: "utf8" });
-    return { said, wasm: readFileSync(path.join(dir, "site/browser/tailor.wasm")) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const build = (rules) => withBuiltSite(rules, (site, said) => ({ said, wasm: readFileSync(path.join(site, "browser/tailor.wasm")) }));
 
 /** A fresh instance of the glue (it keeps one module per import) with `engine`'s code. */
 async function instantiate(engine) {

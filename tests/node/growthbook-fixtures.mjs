@@ -1,12 +1,11 @@
 // Shared by the differential test and the speed benchmark: the experiments,
 // the visitors, and tailor's browser engine loaded with those experiments.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { engineCalls } from "../../pkg-template/src/evaluate.js";
+import { withBuiltSite } from "../../benches/support/site.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -58,21 +57,14 @@ export function visitors(n) {
 
 /** Loads the browser engine with the experiments' ruleset inside. */
 export async function tailorEngine(experiments) {
-  const dir = mkdtempSync(path.join(tmpdir(), "tailor-gb-"));
-  try {
-    writeFileSync(path.join(dir, "rules.toml"), toml(experiments));
-    execFileSync(path.join(root, "target/debug/tailor"), ["build", path.join(dir, "rules.toml"), "--out", dir], { cwd: root });
-    const glue = await import(path.join(root, "build/engine/browser/tailor_engine.js"));
-    const module = new WebAssembly.Module(readFileSync(path.join(dir, "browser/tailor.wasm")));
-    const { memory } = glue.initSync({ module });
-    const error = glue.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
-    assert.equal(error, undefined, error);
-    // `evaluate(attributes, now, out)` as the script tag's window.tailor.evaluate
-    // runs it, `decide(facts)` as the script tag decides a page view.
-    return { ...glue, ...engineCalls(glue, memory) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const glue = await import(path.join(root, "build/engine/browser/tailor_engine.js"));
+  const module = withBuiltSite(toml(experiments), (site) => new WebAssembly.Module(readFileSync(path.join(site, "browser/tailor.wasm"))));
+  const { memory } = glue.initSync({ module });
+  const error = glue.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
+  assert.equal(error, undefined, error);
+  // `evaluate(attributes, now, out)` as the script tag's window.tailor.evaluate
+  // runs it, `decide(facts)` as the script tag decides a page view.
+  return { ...glue, ...engineCalls(glue, memory) };
 }
 
 /** `e` as the experiment GrowthBook's `run` takes (variations are indices). */
