@@ -16,7 +16,7 @@ use crate::preview::{PreviewMode, PreviewParams};
 use crate::intl::IntlClock;
 use crate::model::Ruleset;
 use crate::plan::Plan;
-use crate::state::{visitor_cookie, write_decisions, write_state};
+use crate::state::{visitor_cookie, write_decisions};
 use crate::value::{json_text, Value};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -63,9 +63,12 @@ pub fn decide(length: usize) -> String {
 /// Decides for the facts (the loader's object in the binary form of
 /// [`crate::wire`], as `pkg-template/src/attributes.js` writes it: no JSON
 /// text, so the lean engine carries no JSON reader) and returns JSON:
-/// `{visitor, setCookie, decisions, plan, redirectHosts, state, preview:
-/// {active, debug, notes}}` (and `campaigns`, the report of every campaign
-/// with reasons, for the debug panel when `preview.debug`) or `{error}`.
+/// `{setCookie, preview: {active, debug, notes}, decisions, plan,
+/// redirectHosts}` (and `campaigns`, the report of every campaign with
+/// reasons, for the debug panel when `preview.debug`) or `{error}`. Only
+/// what the loader reads: the edge's `#tailor-state` object (its geo, the
+/// visitor id) is the worker's, and the decisions are already here; the
+/// lean engine, which has no previews, leaves out `preview` too.
 pub fn decide_facts(facts: &[u8]) -> String {
     let mut input = Value::Null;
     if !crate::wire::decode_into(facts, &mut input) {
@@ -88,21 +91,21 @@ fn decide_for_facts(input: &Value) -> String {
         let plan = Plan::build(rules, &decision, &ctx);
         // Written as JSON text member by member (see `json_text`).
         let mut out = String::from("{");
-        json_text::key(&mut out, "visitor");
-        json_text::string(&mut out, ctx.visitor_id.as_deref());
         // A preview never writes the sticky assignment.
         let set_cookie = if preview.active { None } else { visitor_cookie(rules, &decision, &ctx) };
         json_text::key(&mut out, "setCookie");
         json_text::string(&mut out, set_cookie.as_deref());
-        json_text::key(&mut out, "preview");
-        out.push('{');
-        json_text::key(&mut out, "active");
-        json_text::boolean(&mut out, preview.active);
-        json_text::key(&mut out, "debug");
-        json_text::boolean(&mut out, preview.debug);
-        json_text::key(&mut out, "notes");
-        json_text::strings(&mut out, &notes);
-        out.push('}');
+        if crate::PREVIEWS {
+            json_text::key(&mut out, "preview");
+            out.push('{');
+            json_text::key(&mut out, "active");
+            json_text::boolean(&mut out, preview.active);
+            json_text::key(&mut out, "debug");
+            json_text::boolean(&mut out, preview.debug);
+            json_text::key(&mut out, "notes");
+            json_text::strings(&mut out, &notes);
+            out.push('}');
+        }
         json_text::key(&mut out, "decisions");
         write_decisions(rules, &decision, &mut out);
         json_text::key(&mut out, "plan");
@@ -110,8 +113,6 @@ fn decide_for_facts(input: &Value) -> String {
         // The loader keeps redirects on the page's host unless the rules allow another.
         json_text::key(&mut out, "redirectHosts");
         json_text::strings(&mut out, &rules.site.redirect_hosts);
-        json_text::key(&mut out, "state");
-        write_state(rules, &decision, &ctx, false, preview.active, &mut out);
         #[cfg(feature = "qa")]
         if preview.debug {
             json_text::key(&mut out, "campaigns");
