@@ -21,11 +21,13 @@ dev: setup site
 
 ## test: every test (unit, conformance, CLI, corpus, the worker in workerd, the script in Chromium).
 # The wasm tests: the lean engine's own (`--lib`: its JavaScript number and
-# RegExp glue, src/jsrt.rs, under node) and the demo ruleset decided in Chromium.
+# RegExp glue, src/jsrt.rs) and the demo ruleset decided in Chromium; the
+# runtime the engines import (src/js/runtime.js) bound through wasm-bindgen
+# (`bindgen-runtime`), as wasm-bindgen-test instantiates the module itself.
 test: setup-browser site fault-site
 	$(CARGO) test --all-targets
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(HOME)/.cargo/bin/wasm-bindgen-test-runner \
-	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features browser --lib --test browser_wasm
+	  $(CARGO) test --target wasm32-unknown-unknown --no-default-features --features bindgen-runtime --lib --test browser_wasm
 	node --test --test-concurrency=1 tests/edge/ tests/browser/ tests/node/
 
 ## bench: every benchmark (cargo bench, node, the worker under load, the script tag in
@@ -51,7 +53,7 @@ COMMA := ,
 WASM_FEATURES := --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue --enable-mutable-globals
 BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 
-# The browser engine: wasm-bindgen's web glue, wasm-opt, and the loader
+# The browser engine: the wasm through wasm-opt, and the loader
 # (pkg-template/src) bundled by esbuild as a script-tag IIFE and an ES module.
 # Built with nightly's `-Cpanic=immediate-abort` and std rebuilt for it
 # (`-Zbuild-std`): a panic (which the engine must never hit) traps at once
@@ -72,14 +74,12 @@ BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 # `evaluate` measurably missed (3 %) are inlined by LLVM instead
 # (`#[inline(always)]`, +120 B); the target-features section is for
 # tools, not browsers (100 B).
-# `-Ctarget-feature=-reference-types`: the engines pass no JS objects, and
-# without reference types wasm-bindgen's glue sets up no externref table
-# (120 B). This Makefile is a prerequisite: changing these flags rebuilds
+# This Makefile is a prerequisite: changing these flags rebuilds
 # the engines.
 # Without a usable nightly (.ci/setup
 # installs rust-src for it) the stable build is used, and the size budget
 # test says so.
-BROWSER_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg tailor_nightly -Ctarget-feature=-reference-types
+BROWSER_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none --cfg tailor_nightly
 BROWSER_WASM_OPT := -O3 --low-memory-unused --one-caller-inline-max-function-size 50
 BROWSER_NIGHTLY_WASM := target/browser-nightly/wasm32-unknown-unknown/release/tailor.wasm
 # $(call browser_wasm,FEATURES,OUT): the browser engine's wasm with FEATURES.
@@ -99,37 +99,34 @@ endef
 # Cargo.toml) when the rules fit it, else the one with every operator
 # (`tailor build` picks, src/cli/artifact.rs); and the QA engine with
 # previews and the debug panel's reasons (tailor-qa.wasm, feature `qa`),
-# loaded only when a preview is asked for. All export the same functions,
-# so wasm-bindgen's glue (bundled into tailor.js) must come out
-# byte-identical: `cmp` checks it.
-$(ENGINE)/browser/tailor_engine_bg.wasm: $(ENGINE_SOURCES) $(shell find pkg-template -type f) Makefile
+# loaded only when a preview is asked for. All export the same functions
+# and import the same `tailor` module, and one hand-written glue
+# (pkg-template/src/engine.js, bundled into tailor.js) runs each: no
+# wasm-bindgen, whose glue was 600 B gzip of every visitor's download.
+BROWSER_ENGINE := $(ENGINE)/browser/engine-all-operators.wasm
+$(BROWSER_ENGINE): $(ENGINE_SOURCES) $(shell find pkg-template -type f) Makefile
+	rm -rf $(ENGINE)/browser && mkdir -p $(ENGINE)/browser
 	$(call browser_wasm,browser$(COMMA)all-operators,target/tailor-browser.wasm)
 	$(call browser_wasm,browser,target/tailor-browser-common.wasm)
 	$(call browser_wasm,qa,target/tailor-browser-qa.wasm)
-	$(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser --out-name tailor_engine target/tailor-browser.wasm
-	for engine in common qa; do \
-	  rm -rf $(ENGINE)/browser-$$engine && \
-	  $(HOME)/.cargo/bin/wasm-bindgen --target web --no-typescript --out-dir $(ENGINE)/browser-$$engine --out-name tailor_engine target/tailor-browser-$$engine.wasm && \
-	  cmp $(ENGINE)/browser/tailor_engine.js $(ENGINE)/browser-$$engine/tailor_engine.js && \
+	for engine in all-operators:tailor-browser common:tailor-browser-common qa:tailor-browser-qa; do \
 	  node_modules/.bin/wasm-opt $(BROWSER_WASM_OPT) $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features \
-	    -o $(ENGINE)/browser/tailor_engine_$${engine}_bg.wasm $(ENGINE)/browser-$$engine/tailor_engine_bg.wasm && \
-	  rm -rf $(ENGINE)/browser-$$engine || exit 1; \
+	    -o $(ENGINE)/browser/engine-$${engine%%:*}.wasm target/$${engine#*:}.wasm || exit 1; \
 	done
-	node_modules/.bin/wasm-opt $(BROWSER_WASM_OPT) $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features -o $@ $@
-	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.js --log-level=warning --log-override:empty-import-meta=silent
+	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor.js --log-level=warning
 	node_modules/.bin/esbuild pkg-template/src/qa-entry.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor-qa.js --log-level=warning
-	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --alias:tailor-engine=./$(ENGINE)/browser/tailor_engine.js --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
+	node_modules/.bin/esbuild pkg-template/src/index.js --bundle --minify --format=esm --target=es2020 --outfile=$(ENGINE)/browser/tailor.mjs --log-level=warning
 	cp pkg-template/package.json pkg-template/README.md pkg-template/LICENSE pkg-template/tailor.d.ts $(ENGINE)/browser/
 
 ## engine-named: the common lean browser engine as `engine` builds it, with its
 ## function names and before wasm-opt (which inlines most functions into the
 ## exports), for benches/wasm-breakdown.mjs: where the bytes go.
-engine-named: build/engine-named/tailor_engine_bg.wasm
-build/engine-named/tailor_engine_bg.wasm: $(ENGINE_SOURCES) Makefile
+engine-named: build/engine-named/engine-common.wasm
+build/engine-named/engine-common.wasm: $(ENGINE_SOURCES) Makefile
 	CARGO_PROFILE_RELEASE_STRIP=false RUSTFLAGS="$(BROWSER_RUSTFLAGS)" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
 	  --no-default-features --features browser --target-dir target/browser-named -Zbuild-std=std,panic_abort
-	$(HOME)/.cargo/bin/wasm-bindgen --keep-debug --target web --no-typescript --out-dir build/engine-named --out-name tailor_engine \
-	  target/browser-named/wasm32-unknown-unknown/release/tailor.wasm
+	mkdir -p build/engine-named
+	cp target/browser-named/wasm32-unknown-unknown/release/tailor.wasm $@
 
 # A worker engine that panics on request (`fault-injection`), for the fail-open test only.
 build/engine-fault/worker/index_bg.wasm: $(ENGINE_SOURCES)
@@ -140,7 +137,7 @@ fault-site: build/engine-fault/worker/index_bg.wasm cli
 	$(TAILOR) build $(RULES) --out build/site-fault --engine build/engine-fault
 
 ## engine: the prebuilt wasm engines (cargo; only when the Rust code changes).
-engine: $(ENGINE)/worker/index_bg.wasm $(ENGINE)/browser/tailor_engine_bg.wasm
+engine: $(ENGINE)/worker/index_bg.wasm $(BROWSER_ENGINE)
 
 $(TAILOR): $(ENGINE_SOURCES)
 	$(CARGO) build --bin tailor

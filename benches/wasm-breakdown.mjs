@@ -1,10 +1,10 @@
 // Where the browser engine's bytes go: the lean engine (tailor.wasm's code)
 // built with its function names (`make engine-named`: the release build of
-// `make engine`, names kept, wasm-bindgen's glue applied, before wasm-opt,
+// `make engine`, names kept, before wasm-opt,
 // which inlines most functions into the exports and would hide them), its
 // code summed by the module that owns each function.
 //
-//   node benches/wasm-breakdown.mjs [wasm, default build/engine-named/tailor_engine_bg.wasm]
+//   node benches/wasm-breakdown.mjs [wasm, default build/engine-named/engine-common.wasm]
 //
 // Writes build/bench/wasm-breakdown.json. The bytes are code before wasm-opt
 // and before compression: read the shares, not the totals (the shipped
@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const file = process.argv[2] || path.join(root, "build/engine-named/tailor_engine_bg.wasm");
+const file = process.argv[2] || path.join(root, "build/engine-named/engine-common.wasm");
 
 /** The function bodies' sizes with their names, the data and custom sections. */
 export function functions(bytes) {
@@ -86,7 +86,6 @@ export function owner(name) {
   const clean = name.replace(/\[[0-9a-f]{16}\]/g, "");
   const own = /\btailor::(\w+)::(?:\w+::)*\{closure/.exec(clean) || /\btailor::(\w+)/.exec(clean);
   if (own) return `tailor::${own[1]}`;
-  if (/\bwasm_bindgen\b|__wbindgen|__wbg_|externref/.test(clean)) return "wasm-bindgen glue";
   if (/^<*(core|alloc|std|compiler_builtins|__rustc)::|^<+(\[|&|str\b|char\b)|^(memcmp|memcpy|memmove|memset|round)$/.test(clean)) return "std (core, alloc)";
   return "exports and other";
 }

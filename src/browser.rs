@@ -3,9 +3,13 @@
 //! The JS loader (pkg-template/) gathers the visitor's facts from
 //! `navigator`, `document` and `Intl`, writes them into the engine's memory
 //! in the binary form of [`crate::wire`], and applies the returned plan to
-//! the DOM. Decoding, context building,
-//! decision, plan and templates are the core's, so a visitor gets the same
-//! variant at the edge and in the browser.
+//! the DOM. Decoding, context building, decision, plan and templates are the
+//! core's, so a visitor gets the same variant at the edge and in the browser.
+//!
+//! The exports are plain wasm functions of numbers, and text comes back as
+//! a [`Text`]: the loader's own few lines of glue
+//! (pkg-template/src/engine.js) call them, so the module needs neither
+//! wasm-bindgen's glue nor an allocator exported to JavaScript.
 
 use crate::codec;
 use crate::context::{Context, Geo, RequestFacts};
@@ -19,15 +23,13 @@ use crate::plan::Plan;
 use crate::state::{visitor_cookie, write_decisions};
 use crate::value::{json_text, Value};
 use std::cell::RefCell;
-use wasm_bindgen::prelude::*;
 
 thread_local! {
     static RULES: RefCell<Option<Ruleset>> = const { RefCell::new(None) };
 }
 
 /// Loads the ruleset (the module's `tailor.rules` custom section, read by the
-/// loader). Returns an error message, or `undefined` on success.
-#[wasm_bindgen]
+/// loader). Returns an error message, or `None` on success.
 pub fn load(rules: &[u8]) -> Option<String> {
     match codec::decode(rules) {
         Ok(decoded) => {
@@ -45,19 +47,54 @@ pub fn cookie_name() -> String {
     RULES.with(|r| r.borrow().as_ref().map_or_else(|| "tailor_id".to_string(), |r| r.site.visitor_cookie.clone()))
 }
 
+/// Text for the loader: where the bytes of UTF-8 are and how many. The
+/// last text an export returned, valid until the next call.
+#[repr(C)]
+pub struct Text {
+    ptr: *const u8,
+    len: usize,
+}
+
+thread_local! {
+    static OUTPUT: RefCell<(String, Text)> = const { RefCell::new((String::new(), Text { ptr: std::ptr::null(), len: 0 })) };
+}
+
+/// Keeps `text` until the next call, and returns where the loader reads it.
+fn give(text: String) -> *const Text {
+    OUTPUT.with(|output| {
+        let Ok(mut output) = output.try_borrow_mut() else { return std::ptr::null() };
+        let output = &mut *output;
+        output.0 = text;
+        output.1 = Text { ptr: output.0.as_ptr(), len: output.0.len() };
+        &output.1 as *const Text
+    })
+}
+
+/// [`load`] for the loader: the ruleset's `length` bytes are where
+/// [`attributes_buffer`] says. Null on success, else the error message.
+#[export_name = "load"]
+pub extern "C" fn load_from_buffer(length: usize) -> *const Text {
+    let loaded = SCRATCH.with(|scratch| Some(load(scratch.try_borrow().ok()?.input.get(..length)?)));
+    match loaded {
+        Some(None) => std::ptr::null(),
+        Some(Some(error)) => give(error),
+        None => give("the ruleset is not in the attributes buffer".into()),
+    }
+}
+
 /// Decides for the facts the loader wrote where [`attributes_buffer`] says
 /// (`length` bytes; see [`decide_facts`]) and returns JSON.
-#[wasm_bindgen]
-pub fn decide(length: usize) -> String {
+#[no_mangle]
+pub extern "C" fn decide(length: usize) -> *const Text {
     let facts = SCRATCH.with(|scratch| {
         let scratch = scratch.try_borrow().ok()?;
         let mut facts = Value::Null;
         crate::wire::decode_into(scratch.input.get(..length)?, &mut facts).then_some(facts)
     });
-    match facts {
+    give(match facts {
         Some(facts) => decide_for_facts(&facts),
         None => error("malformed facts"),
-    }
+    })
 }
 
 /// Decides for the facts (the loader's object in the binary form of
@@ -177,13 +214,13 @@ thread_local! {
 
 /// Room for `capacity` bytes of attributes in the engine's memory: the
 /// loader writes them there, and [`evaluate`] and [`decide`] read them, so that a call
-/// copies nothing and allocates nothing (passing a `&[u8]` made
-/// wasm-bindgen's glue allocate, copy and free the bytes on every call,
-/// a tenth of the cost of deciding for a visitor). Returns where the
+/// copies nothing and allocates nothing (copying the bytes in through an
+/// allocation cost a tenth of deciding for a visitor). Returns where the
 /// bytes go: valid until the next call into the engine that allocates,
-/// and the loader asks again whenever the memory's buffer changed.
-#[wasm_bindgen]
-pub fn attributes_buffer(capacity: usize) -> *mut u8 {
+/// and the loader asks again whenever the memory's buffer changed. Null
+/// while the engine is busy.
+#[no_mangle]
+pub extern "C" fn attributes_buffer(capacity: usize) -> *mut u8 {
     SCRATCH.with(|scratch| {
         let Ok(mut scratch) = scratch.try_borrow_mut() else { return std::ptr::null_mut() };
         if scratch.input.len() < capacity {
@@ -206,11 +243,9 @@ pub fn attributes_buffer(capacity: usize) -> *mut u8 {
 /// in ruleset order, the variant index or `-1` where none applies
 /// ([`campaigns_json`] names them), valid until the next call; 0 when no
 /// ruleset is loaded or the attributes are malformed.
-/// `pkg-template/src/evaluate.js` reads them. (Not a `Vec<i32>`: returning
-/// one costs wasm-bindgen a fresh `Int32Array` per call, more than
-/// deciding a campaign.)
-#[wasm_bindgen]
-pub fn evaluate(length: usize, now_ms: f64) -> *const i32 {
+/// `pkg-template/src/evaluate.js` reads them.
+#[no_mangle]
+pub extern "C" fn evaluate(length: usize, now_ms: f64) -> *const i32 {
     RULES.with(|r| {
         let rules = r.borrow();
         let Some(rules) = rules.as_ref() else { return std::ptr::null() };
@@ -259,9 +294,9 @@ pub fn evaluate(length: usize, now_ms: f64) -> *const i32 {
 }
 
 /// `[{id, variants: [id...]}]` in ruleset order, to name what [`evaluate`] returns.
-#[wasm_bindgen]
-pub fn campaigns_json() -> String {
-    RULES.with(|r| {
+#[no_mangle]
+pub extern "C" fn campaigns_json() -> *const Text {
+    give(RULES.with(|r| {
         let rules = r.borrow();
         let mut out = String::from("[");
         for c in rules.as_ref().map_or(&[][..], |rules| &rules.campaigns) {
@@ -279,7 +314,7 @@ pub fn campaigns_json() -> String {
         }
         out.push(']');
         out
-    })
+    }))
 }
 
 fn error(message: &str) -> String {

@@ -2,52 +2,42 @@
 //! so the wasm modules carry no time zone database.
 
 use crate::time::{LocalTime, ZoneClock};
-use wasm_bindgen::prelude::*;
 
-// The wall clock comes back as one number, its fields in mixed radix
-// (year, month 1-12, day 1-31, hour 0-23, minute 0-59, weekday 0-6 from
-// Monday), or NaN: an array made wasm-bindgen's glue copy it into the
-// module through an allocation, code in every visitor's download.
-#[wasm_bindgen(inline_js = r#"
-const formatters = new Map();
-// zone -> [minute, packed]: a wall clock changes once a minute (every zone's
-// offset is whole minutes), and formatToParts costs microseconds.
-const recent = new Map();
-export function tailor_local_time(zone, epochMs) {
-  const minute = Math.floor(epochMs / 60000);
-  const hit = recent.get(zone);
-  if (hit && hit[0] === minute) return hit[1];
-  try {
-    let f = formatters.get(zone);
-    if (!f) {
-      f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric",
-        month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", weekday: "short" });
-      if (formatters.size > 64) formatters.clear();
-      formatters.set(zone, f);
+/// `localTime` of src/js/runtime.js: the wall clock in `zone` at
+/// `epoch_ms` packed into one number (see there), NaN for an unknown zone.
+/// The worker binds it through wasm-bindgen, whose glue it runs anyway.
+#[cfg(any(feature = "edge", feature = "bindgen-runtime"))]
+fn js_local_time(zone: &str, epoch_ms: f64) -> f64 {
+    use wasm_bindgen::prelude::*;
+    #[wasm_bindgen(module = "/src/js/runtime.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = localTime)]
+        fn local_time(zone: &str, epoch_ms: f64) -> f64;
     }
-    const p = {};
-    for (const part of f.formatToParts(new Date(minute * 60000))) p[part.type] = part.value;
-    const wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(p.weekday);
-    const packed = wd < 0 ? NaN : ((((+p.year * 13 + +p.month) * 32 + +p.day) * 24 + p.hour % 24) * 60 + +p.minute) * 7 + wd;
-    if (recent.size > 64) recent.clear();
-    recent.set(zone, [minute, packed]);
-    return packed;
-  } catch (e) {
-    return NaN;
-  }
+    local_time(zone, epoch_ms)
 }
-"#)]
-extern "C" {
-    fn tailor_local_time(zone: &str, epoch_ms: f64) -> f64;
+
+/// The browser engines import it raw from the loader's `tailor` module
+/// (pkg-template/src/engine.js), which reads the zone from their memory:
+/// no wasm-bindgen glue in every visitor's download.
+#[cfg(not(any(feature = "edge", feature = "bindgen-runtime")))]
+fn js_local_time(zone: &str, epoch_ms: f64) -> f64 {
+    #[link(wasm_import_module = "tailor")]
+    extern "C" {
+        #[link_name = "localTime"]
+        fn local_time(zone: *const u8, zone_len: usize, epoch_ms: f64) -> f64;
+    }
+    // SAFETY: the import only reads the `zone_len` bytes at `zone`.
+    unsafe { local_time(zone.as_ptr(), zone.len(), epoch_ms) }
 }
 
 /// Wall clocks from `Intl.DateTimeFormat` (formatters cached per zone, and
-/// the last minute's wall clock per zone).
+/// the last minute's wall clock per zone, on the JavaScript side).
 pub struct IntlClock;
 
 impl ZoneClock for IntlClock {
     fn local_time(&self, zone: &str, epoch_seconds: i64) -> Option<LocalTime> {
-        let packed = tailor_local_time(zone, epoch_seconds as f64 * 1000.0);
+        let packed = js_local_time(zone, epoch_seconds as f64 * 1000.0);
         // NaN (an unknown zone) and what no wall clock packs to are `None`.
         if !(0.0..9e15).contains(&packed) || packed.fract() != 0.0 {
             return None;

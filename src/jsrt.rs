@@ -17,41 +17,62 @@
 //! - `String.prototype.toLowerCase` for non-ASCII text (`$ini`, `$alli`),
 //!   GrowthBook's `caseFold`; Rust's case tables stay out of the module.
 
-use wasm_bindgen::prelude::*;
+/// The imports, from src/js/runtime.js. The engines import them raw from
+/// the loader's `tailor` module (pkg-template/src/engine.js), which reads
+/// text from and writes it into their memory: wasm-bindgen's glue would be
+/// code in every visitor's download. The wasm tests bind the same functions
+/// through wasm-bindgen (feature `bindgen-runtime`), since wasm-bindgen-test
+/// instantiates the module itself.
+#[cfg(not(feature = "bindgen-runtime"))]
+mod js {
+    #[link(wasm_import_module = "tailor")]
+    extern "C" {
+        #[link_name = "reOk"]
+        fn re_ok_raw(source: *const u8, source_len: usize, flags: *const u8, flags_len: usize) -> bool;
+        #[link_name = "reTest"]
+        fn re_test_raw(source: *const u8, source_len: usize, flags: *const u8, flags_len: usize, value: *const u8, value_len: usize) -> bool;
+        #[link_name = "numStr"]
+        fn num_str_raw(n: f64, out: *mut u8, out_len: usize) -> i32;
+        #[link_name = "strNum"]
+        fn str_num_raw(s: *const u8, s_len: usize) -> f64;
+        #[link_name = "lower"]
+        fn lower_raw(s: *const u8, s_len: usize, out: *mut u8, out_len: usize) -> i32;
+    }
 
-#[wasm_bindgen(inline_js = r#"
-const res = new Map();
-function re(source, flags) {
-  const key = flags + source;
-  let r = res.get(key);
-  if (r === undefined) {
-    try { r = new RegExp(source, flags); } catch (e) { r = null; }
-    if (res.size > 256) res.clear();
-    res.set(key, r);
-  }
-  return r;
+    // SAFETY (all): the imports read the text passed as pointer and length,
+    // and write only into `out`, at most `out_len` bytes of it.
+    pub fn re_ok(source: &str, flags: &str) -> bool {
+        unsafe { re_ok_raw(source.as_ptr(), source.len(), flags.as_ptr(), flags.len()) }
+    }
+    pub fn re_test(source: &str, flags: &str, value: &str) -> bool {
+        unsafe { re_test_raw(source.as_ptr(), source.len(), flags.as_ptr(), flags.len(), value.as_ptr(), value.len()) }
+    }
+    pub fn num_str(n: f64, out: &mut [u8]) -> i32 {
+        unsafe { num_str_raw(n, out.as_mut_ptr(), out.len()) }
+    }
+    pub fn str_num(s: &str) -> f64 {
+        unsafe { str_num_raw(s.as_ptr(), s.len()) }
+    }
+    pub fn lower(s: &str, out: &mut [u8]) -> i32 {
+        unsafe { lower_raw(s.as_ptr(), s.len(), out.as_mut_ptr(), out.len()) }
+    }
 }
-export function tailor_re_ok(source, flags) { return re(source, flags) !== null; }
-export function tailor_re_test(source, flags, value) { const r = re(source, flags); return r !== null && r.test(value); }
-const utf8 = new TextEncoder();
-// Text comes back written into the module's memory, where Rust says: a
-// returned string made wasm-bindgen's glue allocate it in the module
-// through an exported allocator, code in every visitor's download.
-// The byte length written, or -1 when it did not fit.
-function put(text, out) {
-  const r = utf8.encodeInto(text, out);
-  return r.read < text.length ? -1 : r.written;
-}
-export function tailor_num_str(n, out) { return put(String(n), out); }
-export function tailor_str_num(s) { return Number(s); }
-export function tailor_lower(s, out) { return put(s.toLowerCase(), out); }
-"#)]
-extern "C" {
-    fn tailor_re_ok(source: &str, flags: &str) -> bool;
-    fn tailor_re_test(source: &str, flags: &str, value: &str) -> bool;
-    fn tailor_num_str(n: f64, out: &mut [u8]) -> i32;
-    fn tailor_str_num(s: &str) -> f64;
-    fn tailor_lower(s: &str, out: &mut [u8]) -> i32;
+
+#[cfg(feature = "bindgen-runtime")]
+mod js {
+    use wasm_bindgen::prelude::*;
+    #[wasm_bindgen(module = "/src/js/runtime.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = reOk)]
+        pub fn re_ok(source: &str, flags: &str) -> bool;
+        #[wasm_bindgen(js_name = reTest)]
+        pub fn re_test(source: &str, flags: &str, value: &str) -> bool;
+        #[wasm_bindgen(js_name = numStr)]
+        pub fn num_str(n: f64, out: &mut [u8]) -> i32;
+        #[wasm_bindgen(js_name = strNum)]
+        pub fn str_num(s: &str) -> f64;
+        pub fn lower(s: &str, out: &mut [u8]) -> i32;
+    }
 }
 
 /// A JavaScript regex (its source and flags), compiled and cached on the JS side.
@@ -65,11 +86,11 @@ impl Regex {
     /// `None` when `new RegExp(source, flags)` throws.
     pub fn new(source: &str, case_insensitive: bool) -> Option<Regex> {
         let flags = if case_insensitive { "i" } else { "" };
-        tailor_re_ok(source, flags).then(|| Regex { source: source.into(), flags })
+        js::re_ok(source, flags).then(|| Regex { source: source.into(), flags })
     }
 
     pub fn is_match(&self, value: &str) -> bool {
-        tailor_re_test(&self.source, self.flags, value)
+        js::re_test(&self.source, self.flags, value)
     }
 }
 
@@ -77,7 +98,7 @@ impl Regex {
 /// so it always fits the buffer.
 pub fn number_to_string(n: f64, out: &mut String) {
     let mut buf = [0u8; 32];
-    let len = usize::try_from(tailor_num_str(n, &mut buf)).unwrap_or(0);
+    let len = usize::try_from(js::num_str(n, &mut buf)).unwrap_or(0);
     out.push_str(crate::utf8::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or(""));
 }
 
@@ -95,7 +116,7 @@ pub fn parse_f64(text: &str) -> Option<f64> {
         }
         FloatSyntax::Nan => f64::NAN,
         // `Number("-0")` is -0 and `Number("1.")` is 1, as in Rust.
-        FloatSyntax::Decimal => tailor_str_num(text),
+        FloatSyntax::Decimal => js::str_num(text),
     })
 }
 
@@ -119,7 +140,7 @@ pub fn to_lowercase(s: &str) -> String {
         let mut capacity = s.len() * 2;
         loop {
             let mut lower = vec![0u8; capacity];
-            if let Ok(len) = usize::try_from(tailor_lower(s, &mut lower)) {
+            if let Ok(len) = usize::try_from(js::lower(s, &mut lower)) {
                 lower.truncate(len);
                 // `encodeInto` writes whole characters: valid UTF-8.
                 return crate::utf8::string_from_utf8(lower).unwrap_or_default();

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { engineCalls } from "../../pkg-template/src/evaluate.js";
+import { instantiate } from "../../pkg-template/src/engine.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const arg = (name, fallback) => {
@@ -70,17 +71,16 @@ const VISITOR = ({
   language: "de", new_visitor: false,
 });
 
-const glue = await import(path.join(root, "build/engine/browser/tailor_engine.js"));
 const dir = mkdtempSync(path.join(tmpdir(), "tailor-decide-bench-"));
 const engines = {};
-let memory;
+let engine;
 try {
   for (const n of SIZES) {
     writeFileSync(path.join(dir, `r${n}.toml`), ruleset(n));
     execFileSync(path.join(root, "target/debug/tailor"), ["build", path.join(dir, `r${n}.toml`), "--out", path.join(dir, `out${n}`)], { cwd: root, stdio: "pipe" });
     engines[n] = new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(path.join(dir, `out${n}/browser/tailor.wasm`))), "tailor.rules")[0]);
   }
-  memory = glue.initSync({ module: new WebAssembly.Module(readFileSync(path.join(root, "build/engine/browser/tailor_engine_bg.wasm"))) }).memory;
+  engine = instantiate(new WebAssembly.Module(readFileSync(path.join(root, "build/engine/browser/engine-all-operators.wasm"))));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -92,10 +92,10 @@ function measure(fn, iterations) {
   return Number(process.hrtime.bigint() - t0) / iterations;
 }
 
-const { evaluate, decide } = engineCalls(glue, memory);
+const { evaluate, decide } = engineCalls(engine);
 const results = [];
 for (const n of SIZES) {
-  assert.equal(glue.load(engines[n]), undefined);
+  assert.equal(engine.load(engines[n]), undefined);
   const out = JSON.parse(decide(FACTS));
   assert.equal(out.error, undefined, out.error);
   const variants = new Array(n).fill(-2);

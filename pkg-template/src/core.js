@@ -3,7 +3,7 @@
 // and applies the plan to the DOM exactly as the edge applies it with
 // HTMLRewriter (src/js/worker-entry.mjs, `applyChange`). See ../README.md for behaviour
 // and limitations.
-import { initSync, load, decide as decideExport, evaluate as evaluateExport, attributes_buffer, campaigns_json } from "tailor-engine";
+import { instantiate } from "./engine.js";
 import { engineCalls } from "./evaluate.js";
 import { session } from "./session.js";
 
@@ -27,7 +27,7 @@ const fail = (e) => { drop("tailor-hide"); drop("tailor-pending"); warn(e); };
 async function run(o) {
   const custom = { ...o.attributes };
   const timeout = o.timeout == null || o.timeout === "" || isNaN(o.timeout) ? 800 : +o.timeout;
-  let qaSide, ids, calls, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
+  let qaSide, ids, engine, calls, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
   const done = new Map(); // change key -> WeakSet of elements it was applied to
   const own = new WeakSet(); // nodes tailor inserted (never matched, like at the edge)
   const noted = new Set(); // preview notes already logged
@@ -89,10 +89,11 @@ async function run(o) {
     qaSide = side;
     geo = { ...g, timezone: tz };
     if (geo.country == "XX" || geo.country == "T1") delete geo.country;
-    calls = engineCalls({ evaluate: evaluateExport, decide: decideExport, attributes_buffer }, initSync({ module }).memory);
+    engine = instantiate(module);
+    calls = engineCalls(engine);
     const rules = WebAssembly.Module.customSections(module, "tailor.rules")[0];
     if (!rules) throw Error("no tailor.rules section in the wasm");
-    const err = load(new Uint8Array(rules));
+    const err = engine.load(new Uint8Array(rules));
     if (err) throw Error(err);
     fresh = state?.visitor;
     if (!/^[\w.-]{1,64}$/.test(fresh || "")) {
@@ -296,7 +297,7 @@ async function run(o) {
     // given (id, path and any attribute conditions read), without applying
     // anything. For apps that render variants themselves.
     evaluate(attributes, now) {
-      const names = (ids = ids || JSON.parse(campaigns_json()));
+      const names = (ids = ids || JSON.parse(engine.campaigns_json()));
       const v = new Array(names.length).fill(-1);
       calls.evaluate(attributes, now == null ? Date.now() : +now, v);
       const out = {};

@@ -7,20 +7,17 @@
 import { attributeWriter } from "./attributes.js";
 
 /**
- * `glue`: the wasm-bindgen glue's `evaluate`, `decide` and
- * `attributes_buffer`; `memory`: the instance's `WebAssembly.Memory` (what
- * `initSync` returns has it). Returns:
+ * `engine`: an instance from engine.js's `instantiate`. Returns:
  * - `evaluate(attributes, now, out)`, which fills `out` (an array of the
  *   ruleset's campaign count) with variant indices, -1 where none applies,
  *   and returns false (leaving `out` alone) if the engine refused the call.
  *   The engine leaves its results in its own memory and returns where (see
- *   src/browser.rs): a `Vec<i32>` return would make wasm-bindgen's glue
- *   build a fresh Int32Array per call, which cost more than deciding a
- *   campaign.
+ *   src/browser.rs): a fresh array per call would cost more than deciding
+ *   a campaign.
  * - `decide(facts)`: the page view's decision for the loader's facts, as
  *   the engine's JSON text.
  */
-export function engineCalls({ evaluate, decide, attributes_buffer }, memory) {
+export function engineCalls({ evaluate, decide, attributes_buffer, memory }) {
   const encode = attributeWriter((n) => {
     const start = attributes_buffer(n);
     if (start === 0) throw Error("tailor: the engine is busy");

@@ -68,11 +68,11 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
     // Every visitor downloads it: the common build when the rules fit it
     // (smaller by the operators few rule files use), else the one with
     // every operator.
-    let common = engine.join("tailor_engine_common_bg.wasm");
+    let common = engine.join("engine-common.wasm");
     let (engine_wasm, all_operators) = if codec::fits_common_engine(&lean) && common.is_file() {
         (common, false)
     } else {
-        (engine.join("tailor_engine_bg.wasm"), true)
+        (engine.join("engine-all-operators.wasm"), true)
     };
     let Ok(wasm) = fs::read(&engine_wasm) else {
         // An engine built without the browser part: the worker alone is fine.
@@ -82,7 +82,7 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
     // The QA engine (previews, the debug panel), which the loader fetches
     // instead of the lean one only when a preview is asked for; it alone
     // checks browser-signed preview links, so the public key goes there.
-    let qa_wasm = match fs::read(engine.join("tailor_engine_qa_bg.wasm")) {
+    let qa_wasm = match fs::read(engine.join("engine-qa.wasm")) {
         Ok(qa) => {
             let mut qa = with_custom_section(&qa, codec::SECTION_NAME, ruleset)?;
             if let Some(key) = preview_public_key {
@@ -97,8 +97,9 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name();
         let name_str = name.to_string_lossy();
-        // The wasm-bindgen glue is bundled into tailor.js / tailor.mjs.
-        if name_str.starts_with("tailor_engine") || !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+        // The engines without rules are only the build's (tailor.wasm and
+        // tailor-qa.wasm are them with the rules).
+        if name_str.starts_with("engine-") || !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
             continue;
         }
         write_if_changed(&out.join(&name), &fs::read(entry.path()).map_err(|e| e.to_string())?)?;

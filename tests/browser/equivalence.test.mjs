@@ -1,7 +1,7 @@
 // The same ruleset gives the same decision natively and in the browser: every
 // context of tests/vectors/contexts.json is decided by `tailor explain` (the
 // native engine) and by tailor.wasm in Chromium (the build/site/browser wasm
-// with the rules in its custom section, through the wasm-bindgen glue), with
+// with the rules in its custom section, through the loader's engine.js), with
 // the facts the CLI sees. tests/edge/equivalence.test.mjs holds the worker to
 // the same native answers, which makes the three agree.
 import { test as nodeTest, before, after } from "node:test";

@@ -2,7 +2,7 @@
 // after `make site`): complete, consistent, and with the snippet for the rules.
 import { test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, readdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { root } from "./server.mjs";
@@ -28,7 +28,8 @@ test("package.json describes the files that are there", () => {
   assert.equal(pkg.version, cargo, "the package version follows Cargo.toml");
   for (const f of pkg.files) assert.ok(existsSync(path.join(dir, f)), `${f} (in "files") exists`);
   for (const f of [pkg.main, pkg.types, pkg.browser]) assert.ok(existsSync(path.join(dir, f)), `${f} exists`);
-  assert.ok(!pkg.files.some((f) => f.startsWith("tailor_engine")), "the glue is bundled, not shipped");
+  assert.ok(!pkg.files.some((f) => f.startsWith("engine-")), "only the engines with rules are shipped");
+  assert.ok(!readdirSync(dir).some((f) => f.startsWith("engine-")), "tailor build copies no engine without rules");
 });
 
 test("README, LICENSE and types", () => {

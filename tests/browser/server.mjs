@@ -57,9 +57,10 @@ export async function startServer({ browserDir = path.join(root, "build/site/bro
       const loc = req.headers["x-test-country"] || "XX";
       return send(res, 200, "text/plain", `fl=1f1\nh=127.0.0.1\nip=127.0.0.1\nts=1\nvisit_scheme=http\nuag=test\ncolo=FRA\nhttp=http/1.1\nloc=${loc}\ntls=off\nsni=off\nwarp=off\ngateway=off\n`);
     }
-    if (p.startsWith("/engine/")) {
-      // The bare wasm-bindgen glue (for the equivalence page), from build/engine/browser.
-      const file = path.join(root, "build/engine/browser", path.normalize(p.slice("/engine/".length)));
+    if (p.startsWith("/src/js/")) {
+      // The JavaScript the engines import (src/js/runtime.js), as the
+      // loader's engine.js imports it (for the equivalence page).
+      const file = path.join(root, "src/js", path.basename(p));
       return sendFile(res, file);
     }
     if (p.startsWith("/loader/")) {

@@ -8,8 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { engineCalls } from "../../pkg-template/src/evaluate.js";
+import { instantiate as instantiateEngine } from "../../pkg-template/src/engine.js";
 import { withBuiltSite } from "../../benches/support/site.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -18,11 +19,10 @@ const engines = path.join(root, "build/engine/browser");
 /** `tailor build` of `rules` (TOML): what it said, and the site's tailor.wasm. */
 const build = (rules) => withBuiltSite(rules, (site, said) => ({ said, wasm: readFileSync(path.join(site, "browser/tailor.wasm")) }));
 
-/** A fresh instance of the glue (it keeps one module per import) with `engine`'s code. */
-async function instantiate(engine) {
-  const glue = await import(pathToFileURL(path.join(engines, "tailor_engine.js")).href + "?" + engine);
-  const { memory } = glue.initSync({ module: new WebAssembly.Module(readFileSync(path.join(engines, engine))) });
-  return { ...glue, ...engineCalls(glue, memory) };
+/** An instance of the engine `file` (in build/engine/browser), as the loader runs it. */
+function instantiate(file) {
+  const engine = instantiateEngine(new WebAssembly.Module(readFileSync(path.join(engines, file))));
+  return { ...engine, ...engineCalls(engine) };
 }
 
 const rulesOf = (wasm) => new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(wasm), "tailor.rules")[0]);
@@ -41,16 +41,16 @@ when = ${when}
 test("the demo rules get the common engine, unchanged but for the rules section", () => {
   const { said, wasm } = build(readFileSync(path.join(root, "www/tailor.toml"), "utf8"));
   assert.match(said, /tailor\.wasm \(\d+ B, common operators\)/);
-  const common = readFileSync(path.join(engines, "tailor_engine_common_bg.wasm"));
+  const common = readFileSync(path.join(engines, "engine-common.wasm"));
   assert.ok(wasm.subarray(0, common.length).equals(common), "tailor.wasm is the common engine plus its rules");
 });
 
 test("rules with a rare operator get the engine with every operator, which decides them", async () => {
   const { said, wasm } = build(campaign(`{ tags = { "$elemMatch" = { "$eq" = "ski" } } }`));
   assert.match(said, /with every condition operator/);
-  const all = readFileSync(path.join(engines, "tailor_engine_bg.wasm"));
+  const all = readFileSync(path.join(engines, "engine-all-operators.wasm"));
   assert.ok(wasm.subarray(0, all.length).equals(all), "tailor.wasm is the engine with every operator plus its rules");
-  const engine = await instantiate("tailor_engine_bg.wasm");
+  const engine = instantiate("engine-all-operators.wasm");
   assert.equal(engine.load(rulesOf(wasm)), undefined);
   const variant = (tags) => {
     const out = [-2];
@@ -62,7 +62,7 @@ test("rules with a rare operator get the engine with every operator, which decid
 });
 
 test("the common engine refuses rules with a rare operator instead of misjudging them", async () => {
-  const common = await instantiate("tailor_engine_common_bg.wasm");
+  const common = instantiate("engine-common.wasm");
   for (const when of [
     `{ tags = { "$elemMatch" = { "$eq" = "ski" } } }`,
     `{ tags = { "$size" = 2 } }`,

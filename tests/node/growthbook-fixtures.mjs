@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { engineCalls } from "../../pkg-template/src/evaluate.js";
+import { instantiate } from "../../pkg-template/src/engine.js";
 import { withBuiltSite } from "../../benches/support/site.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -57,14 +58,13 @@ export function visitors(n) {
 
 /** Loads the browser engine with the experiments' ruleset inside. */
 export async function tailorEngine(experiments) {
-  const glue = await import(path.join(root, "build/engine/browser/tailor_engine.js"));
   const module = withBuiltSite(toml(experiments), (site) => new WebAssembly.Module(readFileSync(path.join(site, "browser/tailor.wasm"))));
-  const { memory } = glue.initSync({ module });
-  const error = glue.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
+  const engine = instantiate(module);
+  const error = engine.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
   assert.equal(error, undefined, error);
   // `evaluate(attributes, now, out)` as the script tag's window.tailor.evaluate
   // runs it, `decide(facts)` as the script tag decides a page view.
-  return { ...glue, ...engineCalls(glue, memory) };
+  return { ...engine, ...engineCalls(engine) };
 }
 
 /** `e` as the experiment GrowthBook's `run` takes (variations are indices). */
