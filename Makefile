@@ -119,11 +119,12 @@ $(BROWSER_ENGINE): $(ENGINE_SOURCES) $(shell find pkg-template -type f) Makefile
 	cp pkg-template/package.json pkg-template/README.md pkg-template/LICENSE pkg-template/tailor.d.ts $(ENGINE)/browser/
 
 ## engine-named: the common lean browser engine as `engine` builds it, with its
-## function names and before wasm-opt (which inlines most functions into the
-## exports), for benches/wasm-breakdown.mjs: where the bytes go.
+## function names (in the legacy mangling, which wasm-breakdown.mjs reads) and
+## before wasm-opt (which inlines most functions into the exports), for
+## benches/wasm-breakdown.mjs: where the bytes go.
 engine-named: build/engine-named/engine-common.wasm
 build/engine-named/engine-common.wasm: $(ENGINE_SOURCES) Makefile
-	CARGO_PROFILE_RELEASE_STRIP=false RUSTFLAGS="$(BROWSER_RUSTFLAGS)" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
+	CARGO_PROFILE_RELEASE_STRIP=false RUSTFLAGS="$(BROWSER_RUSTFLAGS) -Csymbol-mangling-version=legacy" $(CARGO) +nightly build --lib --release --target wasm32-unknown-unknown \
 	  --no-default-features --features browser --target-dir target/browser-named -Zbuild-std=std,panic_abort
 	mkdir -p build/engine-named
 	cp target/browser-named/wasm32-unknown-unknown/release/tailor.wasm $@

@@ -1,21 +1,43 @@
 // Where the browser engine's bytes go: the lean engine (tailor.wasm's code)
 // built with its function names (`make engine-named`: the release build of
-// `make engine`, names kept, before wasm-opt,
-// which inlines most functions into the exports and would hide them), its
-// code summed by the module that owns each function.
+// `make engine`, names kept, before wasm-opt, which inlines most functions
+// into the exports and would hide them), its code summed by the module that
+// owns each function.
 //
 //   node benches/wasm-breakdown.mjs [wasm, default build/engine-named/engine-common.wasm]
 //
 // Writes build/bench/wasm-breakdown.json. The bytes are code before wasm-opt
 // and before compression: read the shares, not the totals (the shipped
-// tailor.wasm is wasm-opt'ed, then gzipped). Generic std code instantiated for
-// a tailor type (`Vec<tailor::condition::Op>::drop`) counts for that module.
+// tailor.wasm is wasm-opt'ed, then gzipped). Generic std code counts as std
+// even where it runs tailor's code (`LocalKey<T>::with`, into which the
+// engine's exports are inlined): the legacy mangling, which this script
+// reads, names no type arguments.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const file = process.argv[2] || path.join(root, "build/engine-named/engine-common.wasm");
+
+/** A symbol in Rust's legacy mangling (`_ZN6tailor5codec9decode_as17h…E`,
+ * as `make engine-named` builds it) as Rust shows it, without the hash;
+ * any other name unchanged. */
+export function demangle(name) {
+  if (!name.startsWith("_ZN")) return name;
+  const parts = [];
+  for (let at = 3; name[at] !== "E" && at < name.length;) {
+    const digits = /^\d+/.exec(name.slice(at));
+    if (!digits) return name;
+    at += digits[0].length;
+    parts.push(name.slice(at, at + Number(digits[0])));
+    at += Number(digits[0]);
+  }
+  if (/^h[0-9a-f]{16}$/.test(parts.at(-1))) parts.pop();
+  const escapes = { SP: "@", BP: "*", RF: "&", LT: "<", GT: ">", LP: "(", RP: ")", C: "," };
+  return parts
+    .map((p) => p.replace(/^_(?=\$)/, "").replace(/\$(SP|BP|RF|LT|GT|LP|RP|C|u[0-9a-f]+)\$/g, (_, e) => escapes[e] ?? String.fromCodePoint(parseInt(e.slice(1), 16))).replace(/\.\./g, "::"))
+    .join("::");
+}
 
 /** The function bodies' sizes with their names, the data and custom sections. */
 export function functions(bytes) {
@@ -69,7 +91,7 @@ export function functions(bytes) {
         while (at < end) {
           const sub = bytes[at++];
           const subEnd = uint() + at;
-          if (sub === 1) for (let n = uint(); n > 0; n--) { const index = uint(); names.set(index, text()); }
+          if (sub === 1) for (let n = uint(); n > 0; n--) { const index = uint(); names.set(index, demangle(text())); }
           at = subEnd;
         }
       }
