@@ -5,7 +5,6 @@
 // and limitations.
 import { instantiate } from "./engine.js";
 import { engineCalls } from "./evaluate.js";
-import { session } from "./session.js";
 
 const W = window;
 const D = document;
@@ -18,6 +17,13 @@ const ONCE = Symbol.for("tailor");
 export function start(options) {
   return (W[ONCE] = W[ONCE] || run(options || {}).catch((e) => (fail(e), null)));
 }
+
+// Whether the URL or the preview session cookie asks for a preview: a
+// preview parameter or the `tailor_preview` cookie. Only then are the QA
+// engine and the QA script loaded, and the script (session.js) reads the
+// preview itself, starts or ends the session, and checks it; a false
+// alarm only loads them for nothing.
+const previewAsked = () => /[?&]tailor(_ctx|_debug)?=/.test(location.search) || /(^|;)\s*tailor_preview\s*=/.test(D.cookie);
 
 const byId = (id) => D.getElementById(id);
 const drop = (id) => byId(id)?.remove();
@@ -70,11 +76,10 @@ async function run(o) {
 
   try {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    // Previews live in the QA engine and the QA script (badge, debug panel,
-    // signature check): ordinary visitors never download that code.
-    // The preview asked for at load (it also starts or ends the session cookie).
-    const asked = session();
-    const preview = !!asked && !!o.qaUrl;
+    // Previews live in the QA engine and the QA script (the preview
+    // session, badge, debug panel, signature check): ordinary visitors
+    // never download that code.
+    const preview = previewAsked() && !!o.qaUrl && !!o.qaJsUrl;
     const [module, g, side] = await Promise.all([
       compile(preview ? o.qaUrl : o.wasmUrl),
       state?.geo ||
@@ -84,9 +89,11 @@ async function run(o) {
             .then((t) => ({ country: /^loc=(\w+)/m.exec(t)?.[1] }))
             .catch(() => ({}))
           : {}),
-      preview && o.qaJsUrl ? script(o.qaJsUrl) : null,
+      preview ? script(o.qaJsUrl) : null,
     ]);
     qaSide = side;
+    // The preview asked for at load (which also starts or ends the session cookie).
+    const asked = session();
     geo = { ...g, timezone: tz };
     if (geo.country == "XX" || geo.country == "T1") delete geo.country;
     engine = instantiate(module);
@@ -115,6 +122,12 @@ async function run(o) {
     return null;
   }
   adopting = 0;
+
+  // The preview in effect (a canonical query string, "" for none): the QA
+  // script's to tell; without it, none.
+  function session() {
+    return qaSide ? qaSide.session() : "";
+  }
 
   function facts(preview) {
     const n = navigator, h = n.userAgentData;
@@ -321,7 +334,7 @@ function script(url) {
     const el = D.createElement("script");
     el.src = url;
     el.onload = () => resolve(W[key] || null);
-    el.onerror = () => (warn(`cannot load ${url}: previews show no badge or panel`), resolve(null));
+    el.onerror = () => (warn(`cannot load ${url}: no preview`), resolve(null));
     (D.head || D.documentElement).append(el);
   });
 }

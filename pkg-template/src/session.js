@@ -2,9 +2,10 @@
 // src/preview.rs): the preview parameters come from the URL (which starts a
 // session in the `tailor_preview` cookie, the one the worker uses) or from
 // that cookie; `?tailor=reset` ends the session. The engine checks them
-// (`facts.preview`); this file only reads and stores them. The badge, the
-// debug panel and the signature check are in qa.js (tailor-qa.js), which,
-// like the QA engine, only previews load.
+// (`facts.preview`); this file only reads and stores them. Part of the QA
+// script (tailor-qa.js, with the badge, the debug panel and the signature
+// check of qa.js), which, like the QA engine, the loader only loads when
+// the URL or the cookie asks for a preview (core.js, `previewAsked`).
 
 const D = document;
 const COOKIE = "tailor_preview";

@@ -123,6 +123,18 @@ test("only previews load the QA engine and script: ordinary views fetch tailor.w
   assert.deepEqual(await fetched("/pricing/"), ["/tailor/tailor.wasm"]);
   assert.deepEqual((await fetched("/pricing/?tailor=pro-trial:trial")).sort(), ["/tailor/tailor-qa.js", "/tailor/tailor-qa.wasm"]);
   assert.deepEqual((await fetched("/pricing/?tailor_debug=1")).sort(), ["/tailor/tailor-qa.js", "/tailor/tailor-qa.wasm"]);
+  // Names that only contain a preview parameter's are not one.
+  assert.deepEqual(await fetched("/pricing/?tailored=1&xtailor=1&tailor_debugger=1"), ["/tailor/tailor.wasm"]);
+});
+
+test("a preview parameter that asks for nothing (tailor_debug=0) loads the QA side, which previews nothing", async () => {
+  const { page, context, warnings, errors } = await open("/pricing/?tailor_debug=0", { cookies: { tailor_id: TRIAL_ID } });
+  assert.equal(await badge(page), null);
+  assert.equal(await cookie(context, "tailor_preview"), undefined, "no preview session");
+  const d = await decision(page, "pro-trial");
+  assert.deepEqual([d.variant, d.via], ["trial", "bucket"], "decided as for any visitor");
+  assert.ok(!(await page.evaluate(() => window.dataLayer)).some((e) => e.qa), "exposures not marked qa");
+  assert.deepEqual([...warnings, ...errors], []);
 });
 
 test("off shows the page without personalization; reset ends the preview", async () => {
