@@ -76,3 +76,15 @@ test("the common engine refuses rules with a rare operator instead of misjudging
   // And takes the ones it fits.
   assert.equal(common.load(rulesOf(build(campaign(`{ tags = { "$in" = ["ski"] } }`)).wasm)), undefined);
 });
+
+test("the lean engine says where a damaged ruleset is wrong: the header field, or the byte of the body", () => {
+  const engine = instantiate("engine-common.wasm");
+  const good = rulesOf(build(campaign(`{ tags = { "$in" = ["ski"] } }`)).wasm);
+  const damaged = (at, value) => Uint8Array.from(good, (b, i) => (i === at ? value : b));
+  assert.equal(engine.load(good.subarray(0, 8)), "invalid ruleset header at byte 0", "shorter than the header");
+  assert.equal(engine.load(damaged(0, 0)), "invalid ruleset header at byte 0", "magic");
+  assert.equal(engine.load(damaged(4, 99)), "invalid ruleset header at byte 4", "version");
+  assert.equal(engine.load(good.subarray(0, good.length - 1)), "invalid ruleset header at byte 5", "length");
+  assert.equal(engine.load(damaged(good.length - 1, good.at(-1) ^ 1)), "invalid ruleset header at byte 9", "checksum");
+  assert.equal(engine.load(good), undefined);
+});
