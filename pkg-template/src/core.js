@@ -33,10 +33,9 @@ const fail = (e) => { drop("tailor-hide"); drop("tailor-pending"); warn(e); };
 async function run(o) {
   const custom = { ...o.attributes };
   const timeout = o.timeout == null || o.timeout === "" || isNaN(o.timeout) ? 800 : +o.timeout;
-  let qaSide, ids, engine, calls, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, trusted, until = 0;
+  let qaSide, ids, engine, calls, state, geo, decisions = [], changes = [], adopting, expired, reported, lastUrl, fresh, mo, until = 0;
   const done = new Map(); // change key -> WeakSet of elements it was applied to
   const own = new WeakSet(); // nodes tailor inserted (never matched, like at the edge)
-  const noted = new Set(); // preview notes already logged
 
   const reveal = () => { expired = 1; drop("tailor-hide"); drop("tailor-pending"); };
   setTimeout(reveal, timeout - performance.now());
@@ -92,8 +91,6 @@ async function run(o) {
       preview ? script(o.qaJsUrl) : null,
     ]);
     qaSide = side;
-    // The preview asked for at load (which also starts or ends the session cookie).
-    const asked = session();
     geo = { ...g, timezone: tz };
     if (geo.country == "XX" || geo.country == "T1") delete geo.country;
     engine = instantiate(module);
@@ -106,14 +103,9 @@ async function run(o) {
     if (!/^[\w.-]{1,64}$/.test(fresh || "")) {
       fresh = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b | 256).toString(16).slice(1)).join("");
     }
-    // The worker verified the preview of this page load (in signed mode the
-    // browser cannot: it has no key); that preview, and only that one, is
-    // trusted for the rest of the page's life (SPA navigations).
-    if (state?.qa === true) trusted = asked;
-    // Without the worker's verdict, a link signed for the browser (Ed25519,
-    // checked against the public key built into the wasm) is trusted too.
-    const pk = WebAssembly.Module.customSections(module, "tailor.preview_key")[0];
-    if (!trusted && pk && qaSide) trusted = await qaSide.verify(asked, pk);
+    // The preview asked for at load, and whether it is trusted: the worker
+    // verified it (in signed mode the browser cannot: it has no key).
+    await qaSide?.start(module, state?.qa === true);
     if (adopting) await new Promise((r) => (D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", r) : r()));
     decide();
   } catch (e) {
@@ -123,13 +115,7 @@ async function run(o) {
   }
   adopting = 0;
 
-  // The preview in effect (a canonical query string, "" for none): the QA
-  // script's to tell; without it, none.
-  function session() {
-    return qaSide ? qaSide.session() : "";
-  }
-
-  function facts(preview) {
+  function facts() {
     const n = navigator, h = n.userAgentData;
     return {
       url: location.href,
@@ -145,19 +131,17 @@ async function run(o) {
       freshVisitorId: fresh,
       custom,
       gpc: n.globalPrivacyControl === true,
-      preview,
-      previewTrusted: !!preview && preview === trusted,
+      // The preview in effect, and whether it is trusted: the QA script's to tell.
+      ...qaSide?.facts(),
     };
   }
 
   // Decides for the current URL and applies the plan (or, on a page the
   // worker already rewrote, only records what it changed).
   function decide() {
-    const q = session();
-    const r = JSON.parse(calls.decide(facts(q)));
+    const r = JSON.parse(calls.decide(facts()));
     if (r.error) throw Error(r.error);
     const qa = r.preview?.active;
-    for (const n of r.preview?.notes || []) if (!noted.has(n)) noted.add(n), console.info("tailor: " + n);
     // `Secure` cookies cannot be set from plain http pages (localhost aside).
     // A preview never stores the visitor's assignment.
     if (r.setCookie && !qa) D.cookie = isSecureContext ? r.setCookie : r.setCookie.replace(/; ?Secure/i, "");
@@ -184,7 +168,7 @@ async function run(o) {
     if (!adopting) emit(decisions, qa);
     // The preview badge and debug panel; a broken panel never breaks the page.
     try {
-      qaSide?.render(r, q, own);
+      qaSide?.render(r, own);
     } catch (e) {
       warn(e);
     }
