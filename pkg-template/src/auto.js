@@ -6,11 +6,13 @@ import { start } from "./core.js";
 
 const s = document.currentScript;
 const d = s?.dataset || {};
+// The URL of `file` next to this script.
+const beside = (file) => (s ? s.src.replace(/tailor\.js(?=[?#]|$)/, file) : "/tailor/" + file);
 start({
   timeout: d.timeout,
   geo: d.geo,
   attributes: window.tailor?.attributes,
-  wasmUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor.wasm") : "/tailor/tailor.wasm",
-  qaUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor-qa.wasm") : "/tailor/tailor-qa.wasm",
-  qaJsUrl: s ? s.src.replace(/tailor\.js(?=[?#]|$)/, "tailor-qa.js") : "/tailor/tailor-qa.js",
+  wasmUrl: beside("tailor.wasm"),
+  qaUrl: beside("tailor-qa.wasm"),
+  qaJsUrl: beside("tailor-qa.js"),
 });
