@@ -88,3 +88,19 @@ test("the lean engine says where a damaged ruleset is wrong: the header field, o
   assert.equal(engine.load(damaged(good.length - 1, good.at(-1) ^ 1)), "invalid ruleset header at byte 9", "checksum");
   assert.equal(engine.load(good), undefined);
 });
+
+test("the lean engine's JSON reads back as the same text: markup characters and line separators unescaped", () => {
+  const text = "<b>&amp;</b> \u2028 \u2029 \"quoted\" \\ \u0001";
+  const { wasm } = build(`
+[[campaign]]
+id = "c"
+  [[campaign.variant]]
+  id = "v"
+  changes = [{ select = "h1", text = ${JSON.stringify(text)} }]
+`);
+  const engine = instantiate("engine-common.wasm");
+  assert.equal(engine.load(rulesOf(wasm)), undefined);
+  const json = engine.decide({ url: "https://shop.example/", now: 0 });
+  assert.ok(json.includes("<b>&amp;</b> \u2028"), "written as it is");
+  assert.deepEqual(JSON.parse(json).plan.changes.map((c) => c.value), [text]);
+});
