@@ -383,7 +383,7 @@ function sectionBreakdown(out, wb, step) {
     out.push(`No results (build/bench/wasm-breakdown.json missing; step: ${step ? step.status : "not run"}).`, "");
     return;
   }
-  out.push(`The common lean engine (what the demo rules get) as \`make engine\` builds it, with function names and before wasm-opt (\`make engine-named\`, ${wb.wasm}): ${bytes(wb.code)} of code in ${num(wb.functions)} functions and ${bytes(wb.data)} of data (strings, tables). Code summed by the module that owns each function (generic std code counts as std, even `LocalKey<T>::with`, into which the engine's exports are inlined). These are bytes before wasm-opt and compression: read the shares.`, "");
+  out.push(`The common lean engine (what the demo rules get) as \`make engine\` builds it, with function names and before wasm-opt (\`make engine-named\`, ${wb.wasm}): ${bytes(wb.code)} of code in ${num(wb.functions)} functions and ${bytes(wb.data)} of data (strings, tables). Code summed by the module that owns each function (generic std code counts as std, even \`LocalKey<T>::with\`, into which the engine's exports are inlined). These are bytes before wasm-opt and compression: read the shares.`, "");
   out.push(table(["module", "code", "share", "functions"], wb.modules.map((m) => [m.module, bytes(m.bytes), `${num((100 * m.bytes) / wb.code, 1)} %`, num(m.functions)])), "");
   out.push("Largest functions:", "");
   out.push(table(["function", "code"], wb.top.slice(0, 10).map((f) => [`\`${f.name.length > 110 ? f.name.slice(0, 110) + "…" : f.name}\``, bytes(f.bytes)])), "");

@@ -70,15 +70,33 @@ fn give(text: String) -> *const Text {
     })
 }
 
+thread_local! {
+    static LOADING: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Room for a ruleset of `length` bytes, which the loader writes there for
+/// [`load_from_buffer`]. Apart from [`attributes_buffer`], so that loading
+/// a ruleset never moves the bytes an attribute writer is writing to. Null
+/// while the engine is busy.
+#[no_mangle]
+pub extern "C" fn rules_buffer(length: usize) -> *mut u8 {
+    LOADING.with(|loading| {
+        let Ok(mut loading) = loading.try_borrow_mut() else { return std::ptr::null_mut() };
+        loading.clear();
+        loading.resize(length, 0);
+        loading.as_mut_ptr()
+    })
+}
+
 /// [`load`] for the loader: the ruleset's `length` bytes are where
-/// [`attributes_buffer`] says. Null on success, else the error message.
+/// [`rules_buffer`] says (and are freed once read). Null on success, else
+/// the error message.
 #[export_name = "load"]
 pub extern "C" fn load_from_buffer(length: usize) -> *const Text {
-    let loaded = SCRATCH.with(|scratch| Some(load(scratch.try_borrow().ok()?.input.get(..length)?)));
-    match loaded {
-        Some(None) => std::ptr::null(),
-        Some(Some(error)) => give(error),
-        None => give("the ruleset is not in the attributes buffer".into()),
+    let rules = LOADING.with(|loading| loading.try_borrow_mut().map(|mut loading| std::mem::take(&mut *loading)).unwrap_or_default());
+    match rules.get(..length) {
+        Some(rules) => load(rules).map_or(std::ptr::null(), give),
+        None => give("the ruleset is not in the rules buffer".into()),
     }
 }
 

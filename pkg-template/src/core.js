@@ -103,8 +103,9 @@ async function run(o) {
     if (!/^[\w.-]{1,64}$/.test(fresh || "")) {
       fresh = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b | 256).toString(16).slice(1)).join("");
     }
-    // The preview asked for at load, and whether it is trusted: the worker
-    // verified it (in signed mode the browser cannot: it has no key).
+    // The QA script starts (or ends) the preview session and settles which
+    // preview is trusted: the one the worker verified (in signed mode the
+    // browser has no key to check it), or a link signed for the browser.
     await qaSide?.start(module, state?.qa === true);
     if (adopting) await new Promise((r) => (D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", r) : r()));
     decide();

@@ -22,11 +22,12 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
  */
 export function instantiate(module) {
   let e;
-  const bytes = (at, length) => new Uint8Array(e.memory.buffer, at, length);
+  // Addresses and lengths arrive as wasm's i32: `>>> 0` reads them unsigned.
+  const bytes = (at, length) => new Uint8Array(e.memory.buffer, at >>> 0, length >>> 0);
   const str = (at, length) => utf8.decode(bytes(at, length));
   // A `Text` (src/browser.rs): where the UTF-8 is, and how many bytes.
   const text = (at) => {
-    const [start, length] = new Uint32Array(e.memory.buffer, at, 2);
+    const [start, length] = new Uint32Array(e.memory.buffer, at >>> 0, 2);
     return str(start, length);
   };
   e = new WebAssembly.Instance(module, {
@@ -42,12 +43,12 @@ export function instantiate(module) {
   }).exports;
   return {
     memory: e.memory,
-    attributes_buffer: e.attributes_buffer,
+    attributes_buffer: (capacity) => e.attributes_buffer(capacity) >>> 0,
     evaluate: e.evaluate,
     decide: (length) => text(e.decide(length)),
     campaigns_json: () => text(e.campaigns_json()),
     load(rules) {
-      const at = e.attributes_buffer(rules.length);
+      const at = e.rules_buffer(rules.length);
       if (!at) return "the engine is busy";
       bytes(at, rules.length).set(rules);
       const error = e.load(rules.length);

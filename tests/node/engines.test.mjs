@@ -104,3 +104,20 @@ id = "c"
   assert.ok(json.includes("<b>&amp;</b> \u2028"), "written as it is");
   assert.deepEqual(JSON.parse(json).plan.changes.map((c) => c.value), [text]);
 });
+
+test("loading another ruleset does not disturb the attribute writer of the same instance", () => {
+  const engine = instantiate("engine-all-operators.wasm");
+  const small = rulesOf(build(campaign(`{ tags = { "$in" = ["ski"] } }`)).wasm);
+  // Larger than the 1 KB the writer first reserves: a load through the
+  // attributes buffer would have moved it under the writer.
+  const demo = rulesOf(readFileSync(path.join(root, "build/site/browser/tailor.wasm")));
+  assert.ok(demo.length > 1024);
+  assert.equal(engine.load(small), undefined);
+  const out = [-2];
+  assert.ok(engine.evaluate({ id: "v1", tags: ["ski"] }, 0, out));
+  assert.deepEqual(out, [0]);
+  assert.equal(engine.load(demo), undefined);
+  const r = JSON.parse(engine.decide({ url: "https://shop.example/", geo: { country: "DE", city: "Berlin" }, now: 1795431600000 }));
+  assert.equal(r.error, undefined, r.error);
+  assert.ok(r.decisions.some((d) => d.campaign === "dach-hero"), JSON.stringify(r.decisions));
+});
