@@ -106,12 +106,12 @@ endef
 BROWSER_ENGINE := $(ENGINE)/browser/engine-all-operators.wasm
 $(BROWSER_ENGINE): $(ENGINE_SOURCES) $(shell find pkg-template -type f) Makefile
 	rm -rf $(ENGINE)/browser && mkdir -p $(ENGINE)/browser
-	$(call browser_wasm,browser$(COMMA)all-operators,target/tailor-browser.wasm)
-	$(call browser_wasm,browser,target/tailor-browser-common.wasm)
-	$(call browser_wasm,qa,target/tailor-browser-qa.wasm)
-	for engine in all-operators:tailor-browser common:tailor-browser-common qa:tailor-browser-qa; do \
+	$(call browser_wasm,browser$(COMMA)all-operators,target/engine-all-operators.wasm)
+	$(call browser_wasm,browser,target/engine-common.wasm)
+	$(call browser_wasm,qa,target/engine-qa.wasm)
+	for engine in all-operators common qa; do \
 	  node_modules/.bin/wasm-opt $(BROWSER_WASM_OPT) $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features \
-	    -o $(ENGINE)/browser/engine-$${engine%%:*}.wasm target/$${engine#*:}.wasm || exit 1; \
+	    -o $(ENGINE)/browser/engine-$$engine.wasm target/engine-$$engine.wasm || exit 1; \
 	done
 	node_modules/.bin/esbuild pkg-template/src/auto.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor.js --log-level=warning
 	node_modules/.bin/esbuild pkg-template/src/qa-entry.js --bundle --minify --format=iife --target=es2020 --outfile=$(ENGINE)/browser/tailor-qa.js --log-level=warning

@@ -105,10 +105,9 @@ export function functions(bytes) {
  * (`LocalKey::with::<tailor::browser::decide::{closure}>`), else the first
  * `tailor::<module>` its name mentions. */
 export function owner(name) {
-  const clean = name.replace(/\[[0-9a-f]{16}\]/g, "");
-  const own = /\btailor::(\w+)::(?:\w+::)*\{closure/.exec(clean) || /\btailor::(\w+)/.exec(clean);
+  const own = /\btailor::(\w+)::(?:\w+::)*\{closure/.exec(name) || /\btailor::(\w+)/.exec(name);
   if (own) return `tailor::${own[1]}`;
-  if (/^<*(core|alloc|std|compiler_builtins|__rustc)::|^<+(\[|&|str\b|char\b)|^(memcmp|memcpy|memmove|memset|round)$/.test(clean)) return "std (core, alloc)";
+  if (/^<*(core|alloc|std|compiler_builtins|__rustc)::|^<+(\[|&|str\b|char\b)|^(memcmp|memcpy|memmove|memset|round)$/.test(name)) return "std (core, alloc)";
   return "exports and other";
 }
 

@@ -5,6 +5,7 @@
 // and limitations.
 import { instantiate } from "./engine.js";
 import { engineCalls } from "./evaluate.js";
+import { previewAsked } from "./session.js";
 
 const W = window;
 const D = document;
@@ -17,13 +18,6 @@ const ONCE = Symbol.for("tailor");
 export function start(options) {
   return (W[ONCE] = W[ONCE] || run(options || {}).catch((e) => (fail(e), null)));
 }
-
-// Whether the URL or the preview session cookie asks for a preview: a
-// preview parameter or the `tailor_preview` cookie. Only then are the QA
-// engine and the QA script loaded, and the script (session.js) reads the
-// preview itself, starts or ends the session, and checks it; a false
-// alarm only loads them for nothing.
-const previewAsked = () => /[?&]tailor(_ctx|_debug)?=/.test(location.search) || /(^|;)\s*tailor_preview\s*=/.test(D.cookie);
 
 const byId = (id) => D.getElementById(id);
 const drop = (id) => byId(id)?.remove();
@@ -77,7 +71,8 @@ async function run(o) {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     // Previews live in the QA engine and the QA script (the preview
     // session, badge, debug panel, signature check): ordinary visitors
-    // never download that code.
+    // never download that code, and only when the URL or the cookie may ask
+    // for a preview are they loaded.
     const preview = previewAsked() && !!o.qaUrl && !!o.qaJsUrl;
     const [module, g, side] = await Promise.all([
       compile(preview ? o.qaUrl : o.wasmUrl),

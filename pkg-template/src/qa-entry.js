@@ -9,6 +9,9 @@ import { session } from "./session.js";
 // one of this page load, if the worker verified it or it is signed for the
 // browser.
 let trusted = "";
+// The preview of the decision being made: read once per decision, in
+// `facts`, and shown by `render`.
+let current = "";
 const noted = new Set(); // the preview notes already logged
 
 window[Symbol.for("tailor.qa")] = {
@@ -24,12 +27,12 @@ window[Symbol.for("tailor.qa")] = {
   },
   /** The facts' preview (a canonical query string, "" for none) for the current URL. */
   facts() {
-    const preview = session();
-    return { preview, previewTrusted: !!preview && preview === trusted };
+    current = session();
+    return { preview: current, previewTrusted: !!current && current === trusted };
   },
   /** After each decision `r`: logs new notes, shows the badge and panel (`own`: see qa.js). */
   render(r, own) {
     for (const n of r.preview?.notes || []) if (!noted.has(n)) noted.add(n), console.info("tailor: " + n);
-    render(r, session(), own);
+    render(r, current, own);
   },
 };

@@ -5,7 +5,8 @@
 // (`facts.preview`); this file only reads and stores them. Part of the QA
 // script (tailor-qa.js, with the badge, the debug panel and the signature
 // check of qa.js), which, like the QA engine, the loader only loads when
-// the URL or the cookie asks for a preview (core.js, `previewAsked`).
+// the URL or the cookie asks for a preview (`previewAsked`, the one part of
+// this file that tailor.js bundles).
 
 const D = document;
 const COOKIE = "tailor_preview";
@@ -27,6 +28,18 @@ export function parse(query) {
 }
 
 const empty = (p) => p.force == null && p.ctx == null && !p.debug;
+
+// The first COOKIE in document.cookie, its value (a regular expression:
+// `\s` is what `trim` removes, from the name as well).
+const IN_JAR = /(?:^|;)\s*tailor_preview\s*=([^;]*)/;
+
+/**
+ * Whether the URL or the session cookie may ask for a preview: a parameter
+ * that makes one (`force`, `ctx`, `debug` in KEYS) or the cookie. Never
+ * false where `session()` finds a preview; where it finds none (say
+ * `tailor_debug=0`), the QA engine and script are loaded for nothing.
+ */
+export const previewAsked = () => /[?&]tailor(_ctx|_debug)?=/.test(location.search) || IN_JAR.test(document.cookie);
 
 // Percent-encodes like the engine's `encode` (`:` and `,` stay literal).
 const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%3A/g, ":").replace(/%2C/g, ",");
@@ -61,9 +74,8 @@ export function session() {
     D.cookie = COOKIE + "=" + q.replace(/,/g, "%2C") + attrs;
     return q;
   }
-  // The first COOKIE in document.cookie, its value trimmed and unquoted (a
-  // regular expression: `\s` is what `trim` removes, from the name as well).
-  const c = /(?:^|;)\s*tailor_preview\s*=([^;]*)/.exec(D.cookie);
+  // The cookie's value, trimmed and unquoted.
+  const c = IN_JAR.exec(D.cookie);
   const p = parse(c ? c[1].trim().replace(/^"(.*)"$/, "$1") : "");
   return empty(p) || p.force == "reset" ? "" : query(p);
 }

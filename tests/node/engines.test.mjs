@@ -45,7 +45,7 @@ test("the demo rules get the common engine, unchanged but for the rules section"
   assert.ok(wasm.subarray(0, common.length).equals(common), "tailor.wasm is the common engine plus its rules");
 });
 
-test("rules with a rare operator get the engine with every operator, which decides them", async () => {
+test("rules with a rare operator get the engine with every operator, which decides them", () => {
   const { said, wasm } = build(campaign(`{ tags = { "$elemMatch" = { "$eq" = "ski" } } }`));
   assert.match(said, /with every condition operator/);
   const all = readFileSync(path.join(engines, "engine-all-operators.wasm"));
@@ -61,7 +61,7 @@ test("rules with a rare operator get the engine with every operator, which decid
   assert.equal(variant(["hike"]), -1);
 });
 
-test("the common engine refuses rules with a rare operator instead of misjudging them", async () => {
+test("the common engine refuses rules with a rare operator instead of misjudging them", () => {
   const common = instantiate("engine-common.wasm");
   for (const when of [
     `{ tags = { "$elemMatch" = { "$eq" = "ski" } } }`,

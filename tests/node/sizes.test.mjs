@@ -29,12 +29,12 @@ const WORKER_BUDGET = 1024 * 1024;
 // answer was written as JSON text, 36,186 B measured then; 37 KB until
 // the rules that need no rare operator got the common engine, 33,832 B
 // measured then; 35 KB until the engines lost wasm-bindgen and the preview
-// session moved to the QA script, 31,869 B measured then).
+// session moved to the QA script, 31,887 B measured then).
 const BROWSER_CEILING = 33 * 1024;
-const BROWSER_TODO = "over the 30 KB budget: 31,869 B at the last measurement (README, Bundle size)";
+const BROWSER_TODO = "over the 30 KB budget: 31,887 B at the last measurement (README, Bundle size)";
 // Rules that use an operator the common engine leaves out get the engine
 // with every operator (`all-operators` in Cargo.toml): no growth past this
-// either (33,972 B measured with the demo rules and one `$type`).
+// either (33,990 B measured with the demo rules and one `$type`).
 const ALL_OPERATORS_CEILING = 35 * 1024;
 
 const m = measure();
