@@ -62,7 +62,8 @@ BROWSER_WASM := target/wasm32-unknown-unknown/release/tailor.wasm
 # `-Zfmt-debug=none -Zlocation-detail=none` drop the `Debug` impls and
 # source locations std still links (the engines never print them; 230 B).
 # `--cfg tailor_nightly` lets the functions deciding runs through be
-# optimized for speed inside the size-optimized build (src/lib.rs). wasm-opt -O3 rather
+# optimized for speed inside the size-optimized build in the engines with
+# `evaluate` (feature `fast-decide`, src/lib.rs). wasm-opt -O3 rather
 # than -Oz: on this module it compresses smaller (gzip and brotli; -Oz wins
 # only uncompressed) and runs faster; `--low-memory-unused` (the stack
 # is first in memory, so its lowest kilobyte is only reached by an
@@ -93,14 +94,16 @@ define browser_wasm
 	  cp $(BROWSER_WASM) $(2); \
 	fi
 endef
-# Three engines, one loader: the lean engine every visitor gets
-# (tailor.wasm), in two builds: the common one (feature `browser` alone:
+# Two engines, one loader: the lean engine every visitor gets
+# (tailor.wasm), in four builds: the common one (feature `browser` alone:
 # without the operators few rule files use, see `all-operators` in
-# Cargo.toml) when the rules fit it, else the one with every operator
-# (`tailor build` picks, src/cli/artifact.rs); and the QA engine with
-# previews and the debug panel's reasons (tailor-qa.wasm, feature `qa`),
-# loaded only when a preview is asked for. All export the same functions
-# and import the same `tailor` module, and one hand-written glue
+# Cargo.toml) when the rules fit it, else the one with every operator, each
+# with `evaluate` (for `tailor build --evaluate`) or without (`tailor
+# build` picks, src/cli/artifact.rs); and the QA engine with previews and
+# the debug panel's reasons (tailor-qa.wasm, feature `qa`), loaded only
+# when a preview is asked for. All export the same functions (`evaluate`
+# and `campaigns_json` only with the feature) and import the same `tailor`
+# module, and one hand-written glue
 # (pkg-template/src/engine.js, bundled into tailor.js) runs each: no
 # wasm-bindgen, whose glue was 600 B gzip of every visitor's download.
 BROWSER_ENGINE := $(ENGINE)/browser/engine-all-operators.wasm
@@ -108,8 +111,10 @@ $(BROWSER_ENGINE): $(ENGINE_SOURCES) $(shell find pkg-template -type f) Makefile
 	rm -rf $(ENGINE)/browser && mkdir -p $(ENGINE)/browser
 	$(call browser_wasm,browser$(COMMA)all-operators,target/engine-all-operators.wasm)
 	$(call browser_wasm,browser,target/engine-common.wasm)
+	$(call browser_wasm,evaluate$(COMMA)all-operators,target/engine-all-operators-evaluate.wasm)
+	$(call browser_wasm,evaluate,target/engine-common-evaluate.wasm)
 	$(call browser_wasm,qa,target/engine-qa.wasm)
-	for engine in all-operators common qa; do \
+	for engine in all-operators common all-operators-evaluate common-evaluate qa; do \
 	  node_modules/.bin/wasm-opt $(BROWSER_WASM_OPT) $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features \
 	    -o $(ENGINE)/browser/engine-$$engine.wasm target/engine-$$engine.wasm || exit 1; \
 	done

@@ -52,24 +52,40 @@ export function growthbook() {
 }
 
 /**
+ * The browser bundle of `rules` (TOML) built with `flags`, labelled `label`
+ * (as `(label)/browser/tailor.wasm`): `said` must match what `tailor
+ * build` says it picked. Built with the CLI (target/debug/tailor, as `make
+ * site` builds it) into a temporary directory; null when the CLI is missing.
+ */
+function measureBuilt(name, label, rules, flags, said) {
+  if (!fs.existsSync(path.join(root, "target/debug/tailor"))) return null;
+  return withBuiltSite(rules, (site, output) => {
+    if (!said.test(output)) throw new Error(`tailor build ${flags.join(" ")} did not pick the engine for ${label}: ${output}`);
+    const b = bundle(name, ["tailor.js", "tailor.wasm"].map((f) => path.join(site, "browser", f)));
+    for (const f of b.files) f.file = f.file.replace(/^.*\/site\//, `(${label})/`);
+    return b;
+  }, flags);
+}
+
+const demoRules = () => fs.readFileSync(path.join(root, "www/tailor.toml"), "utf8");
+
+/**
  * The browser bundle of the demo rules plus one campaign whose condition
  * uses an operator the common engine leaves out (`$type`): what a site
  * whose rules need the engine with every operator downloads (`tailor
- * build` picks it; see `all-operators` in Cargo.toml). Built with the CLI
- * (target/debug/tailor, as `make site` builds it) into a temporary
- * directory; null when the CLI is missing.
+ * build` picks it; see `all-operators` in Cargo.toml).
  */
 export function measureAllOperators() {
-  if (!fs.existsSync(path.join(root, "target/debug/tailor"))) return null;
-  const rules = fs.readFileSync(path.join(root, "www/tailor.toml"), "utf8") +
-    '\n[[campaign]]\nid = "all-operators"\nwhen = { city = { "$type" = "string" } }\n  [[campaign.variant]]\n  id = "v"\n';
-  return withBuiltSite(rules, (site, said) => {
-    if (!/with every condition operator/.test(said)) throw new Error(`tailor build did not pick the engine with every operator: ${said}`);
-    const b = bundle("browser bundle for rules that need every operator (tailor.js + tailor.wasm)",
-      ["tailor.js", "tailor.wasm"].map((f) => path.join(site, "browser", f)));
-    for (const f of b.files) f.file = f.file.replace(/^.*\/site\//, "(demo rules + $type)/");
-    return b;
-  });
+  const rules = demoRules() + '\n[[campaign]]\nid = "all-operators"\nwhen = { city = { "$type" = "string" } }\n  [[campaign.variant]]\n  id = "v"\n';
+  return measureBuilt("browser bundle for rules that need every operator (tailor.js + tailor.wasm)", "demo rules + $type", rules, [], /with every condition operator\)/);
+}
+
+/**
+ * The browser bundle of the demo rules built with `tailor build
+ * --evaluate`: what a site that calls `window.tailor.evaluate` downloads.
+ */
+export function measureEvaluate() {
+  return measureBuilt("browser bundle with evaluate (tailor.js + tailor.wasm)", "demo rules, --evaluate", demoRules(), ["--evaluate"], /common operators, with evaluate\)/);
 }
 
 /** Measures the browser and worker bundles of a built site, and GrowthBook's. */
@@ -88,6 +104,7 @@ export function measure(site = path.join(root, "build/site")) {
     site: path.relative(root, site),
     browser: bundle("tailor browser bundle (tailor.js + tailor.wasm)", browserFiles),
     browserAllOperators: measureAllOperators(),
+    browserEvaluate: measureEvaluate(),
     browserOther: others.length ? bundle("other files of build/site/browser (not loaded by the script tag on every page)", others) : null,
     worker: bundle("tailor worker bundle (build/site/worker/*)", workerFiles),
     growthbook: gb ? { ...bundle(`GrowthBook ${gb.version} script tag (dist/bundles/auto.min.js)`, [gb.file]), version: gb.version } : null,
@@ -100,7 +117,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const site = path.resolve(process.argv[2] || path.join(root, "build/site"));
   const m = measure(site);
   const rows = [];
-  for (const b of [m.browser, m.browserAllOperators, m.browserOther, m.worker, m.growthbook].filter(Boolean)) {
+  for (const b of [m.browser, m.browserAllOperators, m.browserEvaluate, m.browserOther, m.worker, m.growthbook].filter(Boolean)) {
     for (const f of b.files) rows.push([f.file, kb(f.raw), kb(f.gzip), kb(f.brotli)]);
     if (b.files.length > 1 && b !== m.browserOther) rows.push([`= ${b.name}`, kb(b.total.raw), kb(b.total.gzip), kb(b.total.brotli)]);
   }

@@ -67,6 +67,8 @@ export interface Tailor {
    * attributes (`id` is the visitor id A/B tests hash, `path` the page), at
    * `now` (ms, default: now). Applies nothing: for apps that render
    * variants themselves. Same decision as the page's for the same attributes.
+   * Only in a site built with `tailor build --evaluate`; otherwise it throws
+   * an Error that says so.
    */
   evaluate(attributes: Attributes, now?: number): Record<string, string | null>;
 }

@@ -21,8 +21,8 @@ const FNV_OFFSET: u32 = 0x811c_9dc5;
 
 /// FNV-1a continued over `s` from state `h`: hashing `a` then `b` this way
 /// equals hashing `a + b`, without building the concatenation.
-#[inline(always)]
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(feature = "fast-decide", inline(always))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn fnv32a_continue(h: u32, s: &str) -> u32 {
     // ASCII (nearly every id and seed) is one UTF-16 unit per byte.
     if s.is_ascii() {
@@ -38,8 +38,8 @@ fn fnv32a_continue(h: u32, s: &str) -> u32 {
 
 /// FNV-1a over bytes. An index loop rather than an iterator: the browser
 /// engine is built for size, where an iterator's `next` stays a call per byte.
-#[inline(always)]
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(feature = "fast-decide", inline(always))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn fnv32a_bytes(mut h: u32, bytes: &[u8]) -> u32 {
     let mut i = 0;
     while i < bytes.len() {
@@ -56,7 +56,7 @@ fn fnv32a_bytes(mut h: u32, bytes: &[u8]) -> u32 {
 /// algorithm kept for old experiments; version 2 hashes the decimal string of
 /// the first hash again, which removes the bias, and has 4 decimals. Nothing
 /// is allocated: this runs for every A/B test on every request.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
     match version {
         1 => Some(f64::from(fnv32a_continue(fnv32a_continue(FNV_OFFSET, value), seed) % 1000) / 1000.0),
@@ -68,15 +68,15 @@ pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
 /// `hash(seed, value, 2)` from `seed_state = fnv32a(seed)`
 /// ([`crate::model::Seed`] keeps it): the seed is not hashed again for
 /// every visitor.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 pub fn hash_after(seed_state: u32, value: &str) -> f64 {
     let first = fnv32a_continue(seed_state, value);
     f64::from(fnv32a_decimal(first) % 10000) / 10000.0
 }
 
 /// FNV-1a of the decimal digits of `n` (`String(n)` in JS).
-#[inline(always)]
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(feature = "fast-decide", inline(always))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn fnv32a_decimal(n: u32) -> u32 {
     let mut buf = [0u8; 20];
     fnv32a_bytes(FNV_OFFSET, crate::value::decimal_digits(n.into(), &mut buf))
@@ -84,7 +84,7 @@ fn fnv32a_decimal(n: u32) -> u32 {
 
 /// [`choose_variation`] over [`bucket_ranges`] for `count` variations with
 /// weights `weight(i)`, without allocating either.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 pub fn choose_weighted(n: f64, count: usize, coverage: f64, weight: impl Fn(usize) -> f64) -> Option<usize> {
     ranges(count, coverage, weight).position(|(start, end)| n >= start && n < end)
 }
@@ -113,7 +113,7 @@ pub fn bucket_ranges(num_variations: usize, coverage: f64, weights: Option<&[f64
 
 /// The ranges of [`bucket_ranges`] one at a time, for `count` weights
 /// `weight(i)` (equal weights when they do not sum to 1 within 0.01).
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn ranges(count: usize, coverage: f64, weight: impl Fn(usize) -> f64) -> impl Iterator<Item = (f64, f64)> {
     // `NaN` passes through `clamp` as it passes through the SDK's comparisons.
     let coverage = coverage.clamp(0.0, 1.0);

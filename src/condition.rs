@@ -529,7 +529,7 @@ impl Condition {
     }
 
     /// GrowthBook's `evalCondition(attributes, condition, savedGroups)`.
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     pub fn eval(&self, attributes: &Value, saved_groups: &SavedGroups) -> bool {
         eval_doc(&self.doc, attributes, Ctx { groups: saved_groups, visited: None })
     }
@@ -887,20 +887,20 @@ use crate::LEAN;
 
 static NULL: Value = Value::Null;
 
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn eval_doc(doc: &Doc, obj: &Value, g: Ctx<'_>) -> bool {
     doc.0.iter().all(|c| eval_clause(c, obj, g))
 }
 
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn eval_or(docs: &[Doc], obj: &Value, g: Ctx<'_>) -> bool {
     // An empty `$or` is true (and an empty `$nor` therefore false).
     docs.is_empty() || docs.iter().any(|d| eval_doc(d, obj, g))
 }
 
 /// Inlined into [`eval_doc`] by LLVM (see `BROWSER_WASM_OPT` in the Makefile).
-#[cfg_attr(tailor_nightly, optimize(speed))]
-#[inline(always)]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
+#[cfg_attr(feature = "fast-decide", inline(always))]
 fn eval_clause(clause: &Clause, obj: &Value, g: Ctx<'_>) -> bool {
     match clause {
         Clause::And(docs) => docs.iter().all(|d| eval_doc(d, obj, g)),
@@ -945,7 +945,7 @@ fn eval_saved_group(r: &GroupRef, obj: &Value, g: Ctx<'_>) -> bool {
 
 /// GrowthBook's `getPath`: each part must be a property of an object or an
 /// array (`"0" in [..]`, `"length" in [..]`); anything else is `null`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn resolve<'a>(root: &'a Value, path: &str) -> Option<Cow<'a, Value>> {
     // Most paths are a single key. A loop, not `contains`: in wasm that is
     // a call to `memchr`, which costs more than scanning a short key.
@@ -999,7 +999,7 @@ fn js_key_order(entries: &[(String, Value)]) -> Vec<usize> {
     order
 }
 
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn eval_test(test: &Test, v: &Value, g: Ctx<'_>, fold: bool) -> bool {
     match test {
         Test::Str(s) if fold => lower_eq(&js_string(v), s),
@@ -1014,8 +1014,8 @@ fn eval_test(test: &Test, v: &Value, g: Ctx<'_>, fold: bool) -> bool {
 }
 
 /// Inlined into [`eval_test`] by LLVM (see `BROWSER_WASM_OPT` in the Makefile).
-#[cfg_attr(tailor_nightly, optimize(speed))]
-#[inline(always)]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
+#[cfg_attr(feature = "fast-decide", inline(always))]
 fn eval_op(op: &Op, v: &Value, g: Ctx<'_>) -> bool {
     match op {
         Op::Eq(e) => strict_eq(v, e),
@@ -1073,7 +1073,7 @@ fn eval_op(op: &Op, v: &Value, g: Ctx<'_>) -> bool {
 /// GrowthBook's `isIn`: an intersection when the attribute is an array.
 /// Plain membership is `Array.prototype.includes` (SameValueZero); the
 /// case-insensitive variant compares with `===` after `caseFold`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn is_in(v: &Value, list: &[Value], fold: bool) -> bool {
     let member = |x: &Value| {
         if fold {
@@ -1101,7 +1101,7 @@ fn lower_eq(a: &str, lower: &str) -> bool {
 }
 
 /// JavaScript's `===` on JSON values: arrays and objects are distinct objects.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn strict_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
@@ -1113,7 +1113,7 @@ fn strict_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// `Array.prototype.includes` equality: `===` except that `NaN` equals `NaN`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn same_value_zero(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || (x.is_nan() && y.is_nan()),
@@ -1140,7 +1140,7 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// JavaScript's `!!v`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
@@ -1163,7 +1163,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 /// JavaScript's `String(v)`, borrowing when `v` is a string.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn js_string(v: &Value) -> Cow<'_, str> {
     match v {
         Value::String(s) => Cow::Borrowed(s),
@@ -1182,7 +1182,7 @@ fn to_primitive(v: &Value) -> Option<Cow<'_, str>> {
 }
 
 /// JavaScript's `ToNumber(v)` (what `v * 1` computes).
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn to_number(v: &Value) -> f64 {
     match v {
         Value::Null => 0.0,
@@ -1197,7 +1197,7 @@ fn to_number(v: &Value) -> f64 {
 /// JavaScript's `a < b` family: strings compare by UTF-16 code units when
 /// both sides are strings after `ToPrimitive`, otherwise both become numbers
 /// (`None` when one is `NaN`, which makes every comparison false).
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn js_compare(v: &Value, p: &Prim) -> Option<Ordering> {
     match (to_primitive(v), p) {
         (Some(a), Prim::Str(b, _)) => Some(utf16_cmp(&a, b)),
@@ -1281,7 +1281,7 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
 
 /// The input of `paddedVersionString`: numbers as their string, non-empty
 /// strings as they are, anything else `"0"`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn version_input(v: &Value) -> Cow<'_, str> {
     match v {
         Value::Number(_) => Cow::Owned(v.to_js_string()),
@@ -1337,7 +1337,7 @@ fn strip_version(input: &str) -> &str {
 /// Compares `paddedVersionString(input)` with an already padded version,
 /// in JavaScript's string order. Short ASCII versions (all real ones) are
 /// padded into a stack buffer.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn version_cmp(input: &str, expected: &str) -> Ordering {
     if input.len() > 32 || !input.is_ascii() || !expected.is_ascii() {
         return utf16_cmp(&padded_version(input), expected);

@@ -225,7 +225,7 @@ impl Context {
         }
     }
 
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     pub fn device(&self) -> &str {
         self.attributes.get("device").and_then(Value::as_str).unwrap_or("desktop")
     }

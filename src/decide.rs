@@ -105,7 +105,7 @@ pub fn variants(rules: &Ruleset, ctx: &Context) -> Vec<Option<usize>> {
 /// Calls `assigned(campaign index, variant index)` for every campaign that
 /// applies: [`variants`] without building anything, so that deciding for one
 /// more visitor allocates nothing beyond the context.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 pub fn for_each_variant(rules: &Ruleset, ctx: &Context, mut assigned: impl FnMut(usize, usize)) {
     decide_each::<false>(rules, ctx, &Overrides::default(), &mut |index, outcome| {
         if let Outcome::Assigned(a) = outcome {
@@ -134,7 +134,7 @@ fn decide_impl<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &
 /// The decision loop: hands `record` the outcome of every campaign, highest
 /// priority first (the order groups are settled in). `record` is `dyn`:
 /// one copy of this loop in the browser engine, not one per caller.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn decide_each<const EXPLAIN: bool>(rules: &Ruleset, ctx: &Context, overrides: &Overrides, record: &mut dyn FnMut(usize, Outcome)) {
     let campaigns = &rules.campaigns;
     let order = priority_order(campaigns);
@@ -190,7 +190,7 @@ pub(crate) fn priority_order(campaigns: &[Campaign]) -> Option<Vec<usize>> {
 }
 
 /// Whether the campaign runs on this page (`pages`, `exclude_pages`).
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn page_scope(campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     if !campaign.pages.is_empty() && !campaign.pages.iter().any(|g| g.matches(&ctx.path)) {
         return Err(Skip::PageNotMatched);
@@ -202,8 +202,8 @@ fn page_scope(campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
 }
 
 /// Inlined into [`decide_each`] by LLVM (see `BROWSER_WASM_OPT` in the Makefile).
-#[cfg_attr(tailor_nightly, optimize(speed))]
-#[inline(always)]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
+#[cfg_attr(feature = "fast-decide", inline(always))]
 fn eligibility<const EXPLAIN: bool>(rules: &Ruleset, campaign: &Campaign, ctx: &Context) -> Result<(), Skip> {
     page_scope(campaign, ctx)?;
     check_schedule(&campaign.schedule, ctx.now, ctx.site_time)?;
@@ -228,7 +228,7 @@ fn eligibility<const EXPLAIN: bool>(rules: &Ruleset, campaign: &Campaign, ctx: &
 /// Checks absolute bounds on the instant and `days`/`hours` on the site's
 /// wall clock. A window like `22:00-02:00` wraps midnight; its early-morning
 /// part belongs to the day it started on, as a shop's "late night" offer would.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 pub fn check_schedule(schedule: &Schedule, now: i64, site_time: Option<LocalTime>) -> Result<(), Skip> {
     if let Some(start) = schedule.start.filter(|&start| now < start) {
         return Err(Skip::NotStarted { start });
@@ -257,7 +257,7 @@ pub fn check_schedule(schedule: &Schedule, now: i64, site_time: Option<LocalTime
     Ok(())
 }
 
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 fn assign(campaign: &Campaign, ctx: &Context, is_bot: bool) -> Outcome {
     match campaign.kind {
         CampaignKind::Personalization => Outcome::Assigned(Assignment { variant: 0, bucket: None, via: Via::Audience }),

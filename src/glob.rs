@@ -21,7 +21,7 @@ impl Glob {
 
     /// Iterative wildcard matching with single-star backtracking: linear in
     /// practice and never recursive, so a hostile path cannot blow the stack.
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     pub fn matches(&self, path: &str) -> bool {
         let pattern = self.pattern.as_bytes();
         let text = path.as_bytes();

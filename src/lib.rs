@@ -10,13 +10,16 @@
 // The browser engine is built for size (`opt-level = "z"`), which also keeps
 // small functions from being inlined into their callers: deciding ran 1.9
 // times slower than at `opt-level = 3`, which would cost 15 KB gzip more.
-// Built with nightly (as the Makefile builds it), the functions deciding
-// runs through are optimized for speed instead (`optimize(speed)`), the rest
-// stays small. Helpers only unusual conditions reach (saved groups, JSON
-// equality, string comparisons in UTF-16 order, numbers parsed from text,
-// versions too long or not ASCII for the fast path) stay small too: marked,
-// they cost 520 B gzip and `evaluate` nothing measurable.
-#![cfg_attr(tailor_nightly, feature(optimize_attribute))]
+// Built with nightly (as the Makefile builds it) and the `fast-decide`
+// feature, the functions deciding runs through are optimized for speed
+// instead (`optimize(speed)`) and the hottest inlined, the rest stays small.
+// Helpers only unusual conditions reach (saved groups, JSON equality, string
+// comparisons in UTF-16 order, numbers parsed from text, versions too long
+// or not ASCII for the fast path) stay small too: marked, they cost 520 B
+// gzip and `evaluate` nothing measurable. The lean engine without
+// `evaluate` has no `fast-decide`: a page view decides once, a few
+// microseconds at most, and the speed cost every visitor 640 B gzip.
+#![cfg_attr(all(tailor_nightly, feature = "fast-decide"), feature(optimize_attribute))]
 
 pub mod bucket;
 pub mod codec;

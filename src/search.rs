@@ -34,7 +34,7 @@ pub fn find(haystack: &str, needle: &str) -> Option<usize> {
 /// A plain loop, not an iterator with a closure: the browser engine is built
 /// for size, where the closure stays a call per byte (a User-Agent is
 /// searched for some forty tokens per page view).
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 #[cfg_attr(not(any(test, all(target_arch = "wasm32", feature = "browser", not(feature = "regex")))), allow(dead_code))]
 fn scan(haystack: &str, needle: &str) -> Option<usize> {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());

@@ -26,7 +26,7 @@ impl Value {
     /// Not `#[inline(always)]`: copied into its two dozen callers it cost
     /// the browser engine 430 B gzip, for no speed `evaluate` (which calls
     /// it twice per visitor; conditions find keys in `resolve`) could measure.
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
             Value::Object(entries) => entries.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v),
@@ -68,8 +68,8 @@ impl Value {
         Some(current)
     }
 
-    #[inline(always)]
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(feature = "fast-decide", inline(always))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -267,15 +267,15 @@ fn write_short_decimal(n: f64, out: &mut String) -> bool {
 /// wasm, `==` on strings calls `memcmp`, a byte loop behind a call, and
 /// finding an attribute compares its key with several others of the same
 /// length on every condition.
-#[inline(always)]
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(feature = "fast-decide", inline(always))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 pub(crate) fn same_key(a: &str, b: &str) -> bool {
     same_bytes(a.as_bytes(), b.as_bytes())
 }
 
 /// [`same_key`] on bytes (a key read from the wire, not yet checked to be UTF-8).
-#[inline(always)]
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(feature = "fast-decide", inline(always))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -306,7 +306,7 @@ pub fn push_uint(n: u64, out: &mut String) {
 
 /// The decimal ASCII digits of `n`, written at the end of `buf` (20 digits
 /// hold any `u64`): no allocation, no `core::fmt`.
-#[cfg_attr(tailor_nightly, optimize(speed))]
+#[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
 pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     while n > u64::from(u32::MAX) {

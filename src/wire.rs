@@ -90,7 +90,7 @@ impl Decoder {
     }
 
     /// [`decode_into`], with this decoder's spare members.
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     pub fn decode_into(&mut self, bytes: &[u8], into: &mut Value) -> bool {
         let mut reader = Reader { bytes, at: 0, spare: &mut self.spare, spare_items: &mut self.spare_items };
         reader.value(into, 0).is_some() && reader.at == bytes.len()
@@ -105,16 +105,16 @@ struct Reader<'a, 's> {
 }
 
 impl<'a> Reader<'a, '_> {
-    #[inline(always)]
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(feature = "fast-decide", inline(always))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let bytes = self.bytes.get(self.at..self.at.checked_add(n)?)?;
         self.at += n;
         Some(bytes)
     }
 
-    #[inline(always)]
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(feature = "fast-decide", inline(always))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     fn u32(&mut self) -> Option<usize> {
         let b = self.take(4)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
@@ -122,28 +122,28 @@ impl<'a> Reader<'a, '_> {
 
     /// A count of items that take at least a byte each: larger than what
     /// is left means a malformed input, refused before anything grows.
-    #[inline(always)]
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(feature = "fast-decide", inline(always))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     fn count(&mut self) -> Option<usize> {
         let n = self.u32()?;
         (n <= self.bytes.len() - self.at).then_some(n)
     }
 
-    #[inline(always)]
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(feature = "fast-decide", inline(always))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     fn str(&mut self) -> Option<&'a str> {
         crate::utf8::from_utf8(self.str_bytes()?).ok()
     }
 
     /// A string's bytes, not yet checked to be UTF-8.
-    #[inline(always)]
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(feature = "fast-decide", inline(always))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     fn str_bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()?;
         self.take(n)
     }
 
-    #[cfg_attr(tailor_nightly, optimize(speed))]
+    #[cfg_attr(all(tailor_nightly, feature = "fast-decide"), optimize(speed))]
     fn value(&mut self, into: &mut Value, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;

@@ -5,8 +5,12 @@
 //   node benches/node/decide.mjs [--rounds 7] [--json]
 //
 // Per ruleset size, interleaved in rounds: `decide` (a page view: facts in,
-// context, decision, plan and state out as JSON) and `evaluate` (attributes
-// in, variant indices out), both as pkg-template/src/evaluate.js calls them.
+// context, decision, plan and state out as JSON) on the lean engine as
+// `tailor build` gives it (no `evaluate`, its decision path built for size)
+// and on the one `tailor build --evaluate` gives (decision path built for
+// speed), and `evaluate` (attributes in, variant indices out) on the
+// latter, all as pkg-template/src/evaluate.js calls them. The engines with
+// every operator, which the rulesets' conditions need.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
@@ -73,14 +77,16 @@ const VISITOR = ({
 
 const dir = mkdtempSync(path.join(tmpdir(), "tailor-decide-bench-"));
 const engines = {};
-let engine;
+let lean, fast;
 try {
   for (const n of SIZES) {
     writeFileSync(path.join(dir, `r${n}.toml`), ruleset(n));
     execFileSync(path.join(root, "target/debug/tailor"), ["build", path.join(dir, `r${n}.toml`), "--out", path.join(dir, `out${n}`)], { cwd: root, stdio: "pipe" });
     engines[n] = new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(path.join(dir, `out${n}/browser/tailor.wasm`))), "tailor.rules")[0]);
   }
-  engine = instantiate(new WebAssembly.Module(readFileSync(path.join(root, "build/engine/browser/engine-all-operators.wasm"))));
+  const engine = (file) => instantiate(new WebAssembly.Module(readFileSync(path.join(root, "build/engine/browser", file))));
+  lean = engine("engine-all-operators.wasm");
+  fast = engine("engine-all-operators-evaluate.wasm");
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -92,27 +98,33 @@ function measure(fn, iterations) {
   return Number(process.hrtime.bigint() - t0) / iterations;
 }
 
-const { evaluate, decide } = engineCalls(engine);
+const leanCalls = engineCalls(lean);
+const { evaluate, decide } = engineCalls(fast);
 const results = [];
 for (const n of SIZES) {
-  assert.equal(engine.load(engines[n]), undefined);
-  const out = JSON.parse(decide(FACTS));
+  assert.equal(lean.load(engines[n]), undefined);
+  assert.equal(fast.load(engines[n]), undefined);
+  const answer = decide(FACTS);
+  const out = JSON.parse(answer);
   assert.equal(out.error, undefined, out.error);
+  assert.equal(leanCalls.decide(FACTS), answer, "both engines decide alike");
   const variants = new Array(n).fill(-2);
   assert.ok(evaluate(VISITOR, NOW, variants) && variants.every((v) => v >= -1), "evaluate fills one entry per campaign");
   const iterations = Math.max(200, Math.round(20_000 / n));
-  const calls = { decide: () => decide(FACTS), evaluate: () => evaluate(VISITOR, NOW, variants) };
+  const calls = { decide_lean: () => leanCalls.decide(FACTS), decide: () => decide(FACTS), evaluate: () => evaluate(VISITOR, NOW, variants) };
   for (const fn of Object.values(calls)) measure(fn, iterations); // warm-up
-  const rounds = { decide: [], evaluate: [] };
+  const rounds = { decide_lean: [], decide: [], evaluate: [] };
   for (let r = 0; r < ROUNDS; r++) for (const [k, fn] of Object.entries(calls)) rounds[k].push(measure(fn, iterations));
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  results.push({ campaigns: n, applied: out.decisions.length, decide_ns: median(rounds.decide), evaluate_ns: median(rounds.evaluate) });
+  results.push({ campaigns: n, applied: out.decisions.length, decide_lean_ns: median(rounds.decide_lean), decide_ns: median(rounds.decide), evaluate_ns: median(rounds.evaluate) });
 }
 
 if (process.argv.includes("--json")) {
   console.log(JSON.stringify({ rounds: ROUNDS, node: process.version, results }));
 } else {
   console.log(`browser engine (wasm) under node ${process.version}, median of ${ROUNDS} rounds`);
-  console.log("campaigns  applied       decide (page view)  evaluate (attributes)");
-  for (const r of results) console.log(`${String(r.campaigns).padStart(9)} ${String(r.applied).padStart(8)} ${(r.decide_ns / 1000).toFixed(1).padStart(21)} us ${(r.evaluate_ns / 1000).toFixed(1).padStart(18)} us`);
+  console.log(`${"".padStart(18)} ${"decide (page view)".padStart(27)} ${"evaluate (attributes)".padStart(21)}`);
+  console.log(`campaigns  applied ${"lean engine".padStart(12)} ${"with evaluate".padStart(14)} ${"with evaluate".padStart(21)}`);
+  const us = (ns, width) => `${(ns / 1000).toFixed(1).padStart(width)} us`;
+  for (const r of results) console.log(`${String(r.campaigns).padStart(9)} ${String(r.applied).padStart(8)} ${us(r.decide_lean_ns, 9)} ${us(r.decide_ns, 11)} ${us(r.evaluate_ns, 18)}`);
 }

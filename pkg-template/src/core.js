@@ -288,8 +288,10 @@ async function run(o) {
     refresh: () => safely(decide),
     // GrowthBook-style: the variant of every campaign for the attributes
     // given (id, path and any attribute conditions read), without applying
-    // anything. For apps that render variants themselves.
+    // anything. For apps that render variants themselves; only in a build
+    // with `tailor build --evaluate` (the engine exports it then).
     evaluate(attributes, now) {
+      if (!engine.evaluate) throw Error("tailor.evaluate needs `tailor build --evaluate`");
       const names = (ids = ids || JSON.parse(engine.campaigns_json()));
       const v = new Array(names.length).fill(-1);
       calls.evaluate(attributes, now == null ? Date.now() : +now, v);

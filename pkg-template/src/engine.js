@@ -19,6 +19,8 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
  *   `attributes_buffer`, as JSON text; `evaluate(length, now)`: where the
  *   variant indices are in `memory` (see evaluate.js, which calls both).
  * - `campaigns_json()`: the campaigns and their variants, as JSON text.
+ * `evaluate` and `campaigns_json` are undefined in an engine built without
+ * them (a site built without `tailor build --evaluate`).
  */
 export function instantiate(module) {
   let e;
@@ -44,9 +46,10 @@ export function instantiate(module) {
   return {
     memory: e.memory,
     attributes_buffer: (capacity) => e.attributes_buffer(capacity) >>> 0,
+    // Only in the engines built with `evaluate` (`tailor build --evaluate`).
     evaluate: e.evaluate,
+    campaigns_json: e.campaigns_json && (() => text(e.campaigns_json())),
     decide: (length) => text(e.decide(length)),
-    campaigns_json: () => text(e.campaigns_json()),
     load(rules) {
       const at = e.rules_buffer(rules.length);
       if (!at) return "the engine is busy";

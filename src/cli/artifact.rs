@@ -27,11 +27,27 @@ pub struct BrowserEngine {
     /// Whether the rules needed the engine with every condition operator
     /// (see `tailor::codec::fits_common_engine`).
     pub all_operators: bool,
+    /// Whether the engine has `evaluate` ([`BrowserOptions::evaluate`]).
+    pub evaluate: bool,
 }
 
-/// `preview_public_key`: the Ed25519 public key for signed previews in the
-/// browser (see `tailor::preview::public_key`), stored in the browser wasm.
-pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path, preview_public_key: Option<[u8; 32]>) -> Result<Report, String> {
+/// What the browser part of a build has besides the rules.
+#[derive(Default)]
+pub struct BrowserOptions {
+    /// The Ed25519 public key for signed previews in the browser (see
+    /// `tailor::preview::public_key`), stored in the QA wasm.
+    pub preview_public_key: Option<[u8; 32]>,
+    /// `window.tailor.evaluate` (`tailor build --evaluate`): the lean engine
+    /// built with the `evaluate` export. Without it, the QA engine, which
+    /// has it, goes out with the export removed, so that a page gets the
+    /// same API with a preview as without.
+    pub evaluate: bool,
+}
+
+/// The exports only the engines built with `evaluate` have (src/browser/evaluate.rs).
+const EVALUATE_EXPORTS: [&str; 2] = ["evaluate", "campaigns_json"];
+
+pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path, options: &BrowserOptions) -> Result<Report, String> {
     let ruleset = codec::encode(rules);
     let engine_worker = engine.join("worker");
     let engine_wasm = engine_worker.join("index_bg.wasm");
@@ -54,29 +70,34 @@ pub fn write_artifacts(rules: &Ruleset, engine: &Path, out: &Path, preview_publi
     write_if_changed(&worker_wasm, &wasm)?;
     write_if_changed(&worker_out.join("worker.mjs"), WORKER_ENTRY.as_bytes())?;
     write_if_changed(&out.join("rules.bin"), &ruleset)?;
-    let browser = write_browser(rules, &ruleset, &engine.join("browser"), &out.join("browser"), preview_public_key)?;
+    let browser = write_browser(rules, &ruleset, &engine.join("browser"), &out.join("browser"), options)?;
     Ok(Report { ruleset_bytes: ruleset.len(), worker_wasm, worker_wasm_bytes: wasm.len(), browser })
 }
 
 /// `DIR/browser/`: the npm package of the script tag (built from
 /// pkg-template/ with the engine), its wasm with the rules inside, and the
 /// anti-flicker snippet for this ruleset.
-fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, preview_public_key: Option<[u8; 32]>) -> Result<Option<BrowserEngine>, String> {
+fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, options: &BrowserOptions) -> Result<Option<BrowserEngine>, String> {
     // The lean engine never explains a decision: its ruleset goes without
     // the conditions' sources (the QA engine below gets them).
     let lean = codec::encode_lean(rules);
     // Every visitor downloads it: the common build when the rules fit it
     // (smaller by the operators few rule files use), else the one with
-    // every operator.
-    let common = engine.join("engine-common.wasm");
+    // every operator; with `evaluate` only when asked for.
+    let suffix = if options.evaluate { "-evaluate" } else { "" };
+    let common = engine.join(format!("engine-common{suffix}.wasm"));
     let (engine_wasm, all_operators) = if codec::fits_common_engine(&lean) && common.is_file() {
         (common, false)
     } else {
-        (engine.join("engine-all-operators.wasm"), true)
+        (engine.join(format!("engine-all-operators{suffix}.wasm")), true)
     };
-    let Ok(wasm) = fs::read(&engine_wasm) else {
+    let wasm = match fs::read(&engine_wasm) {
+        Ok(wasm) => wasm,
+        Err(e) if options.evaluate => {
+            return Err(format!("cannot read {}: {e} (--evaluate needs the engines `make engine` builds)", engine_wasm.display()))
+        }
         // An engine built without the browser part: the worker alone is fine.
-        return Ok(None);
+        Err(_) => return Ok(None),
     };
     let wasm = with_custom_section(&wasm, codec::SECTION_NAME, &lean)?;
     // The QA engine (previews, the debug panel), which the loader fetches
@@ -85,8 +106,11 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
     let qa_wasm = match fs::read(engine.join("engine-qa.wasm")) {
         Ok(qa) => {
             let mut qa = with_custom_section(&qa, codec::SECTION_NAME, ruleset)?;
-            if let Some(key) = preview_public_key {
+            if let Some(key) = options.preview_public_key {
                 qa = with_custom_section(&qa, tailor::preview::PUBLIC_KEY_SECTION, &key)?;
+            }
+            if !options.evaluate {
+                qa = without_exports(&qa, &EVALUATE_EXPORTS)?;
             }
             Some(qa)
         }
@@ -109,7 +133,7 @@ fn write_browser(rules: &Ruleset, ruleset: &[u8], engine: &Path, out: &Path, pre
         write_if_changed(&out.join("tailor-qa.wasm"), &qa)?;
     }
     write_if_changed(&out.join("snippet.html"), anti_flicker_snippet(rules, 800).as_bytes())?;
-    Ok(Some(BrowserEngine { wasm_bytes: wasm.len(), all_operators }))
+    Ok(Some(BrowserEngine { wasm_bytes: wasm.len(), all_operators, evaluate: options.evaluate }))
 }
 
 /// The optional snippet for the page's `<head>`: hides only the elements
@@ -144,11 +168,81 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// Returns `module` with every custom section called `name` replaced by one
 /// holding `payload` (appended at the end, where custom sections may stand).
 pub fn with_custom_section(module: &[u8], name: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let sections = sections(module)?;
+    let mut out = Vec::with_capacity(module.len() + payload.len() + 32);
+    out.extend_from_slice(&module[..8]);
+    for section in sections {
+        let body = &module[section.body.clone()];
+        let named = matches!(read_leb(body), Some((len, used)) if body.get(used..used + len as usize) == Some(name.as_bytes()));
+        if !(section.id == 0 && named) {
+            out.extend_from_slice(&module[section.whole]);
+        }
+    }
+    let mut body = Vec::with_capacity(payload.len() + name.len() + 5);
+    write_leb(&mut body, name.len() as u32);
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(payload);
+    push_section(&mut out, 0, &body);
+    Ok(out)
+}
+
+/// Returns `module` with the exports called one of `names` removed from its
+/// export section (the functions stay, unexported: the loader sees the
+/// same exports as in an engine built without them).
+pub fn without_exports(module: &[u8], names: &[&str]) -> Result<Vec<u8>, String> {
+    const EXPORT_SECTION: u8 = 7;
+    const MALFORMED: &str = "malformed export section in the engine module";
+    let sections = sections(module)?;
+    let mut out = Vec::with_capacity(module.len());
+    out.extend_from_slice(&module[..8]);
+    for section in sections {
+        if section.id != EXPORT_SECTION {
+            out.extend_from_slice(&module[section.whole]);
+            continue;
+        }
+        // A count, then per export its name (length and UTF-8), its kind
+        // (one byte) and its index.
+        let body = &module[section.body];
+        let (count, mut at) = read_leb(body).ok_or(MALFORMED)?;
+        let mut kept = Vec::with_capacity(body.len());
+        let mut kept_count = 0u32;
+        for _ in 0..count {
+            let entry = at;
+            let (name_length, used) = body.get(at..).and_then(read_leb).ok_or(MALFORMED)?;
+            let name = body.get(at + used..at + used + name_length as usize).ok_or(MALFORMED)?;
+            at += used + name_length as usize + 1;
+            let (_, used) = body.get(at..).and_then(read_leb).ok_or(MALFORMED)?;
+            at += used;
+            if !names.iter().any(|n| n.as_bytes() == name) {
+                kept.extend_from_slice(&body[entry..at]);
+                kept_count += 1;
+            }
+        }
+        if at != body.len() {
+            return Err(MALFORMED.to_string());
+        }
+        let mut new_body = Vec::with_capacity(kept.len() + 5);
+        write_leb(&mut new_body, kept_count);
+        new_body.extend_from_slice(&kept);
+        push_section(&mut out, EXPORT_SECTION, &new_body);
+    }
+    Ok(out)
+}
+
+/// A section of a wasm module: its id, where it is (id and size included)
+/// and where its body is.
+struct Section {
+    id: u8,
+    whole: std::ops::Range<usize>,
+    body: std::ops::Range<usize>,
+}
+
+/// The sections of `module`, checked to lie inside it.
+fn sections(module: &[u8]) -> Result<Vec<Section>, String> {
     if module.len() < 8 || &module[..4] != b"\0asm" {
         return Err("the engine file is not a WebAssembly module".to_string());
     }
-    let mut out = Vec::with_capacity(module.len() + payload.len() + 32);
-    out.extend_from_slice(&module[..8]);
+    let mut found = Vec::new();
     let mut pos = 8;
     while pos < module.len() {
         let start = pos;
@@ -157,23 +251,16 @@ pub fn with_custom_section(module: &[u8], name: &str, payload: &[u8]) -> Result<
         let (size, used) = read_leb(&module[pos..]).ok_or("malformed section size in the engine module")?;
         pos += used;
         let end = pos.checked_add(size as usize).filter(|&e| e <= module.len()).ok_or("truncated section in the engine module")?;
-        let drop = id == 0 && {
-            let body = &module[pos..end];
-            matches!(read_leb(body), Some((len, used)) if body.get(used..used + len as usize) == Some(name.as_bytes()))
-        };
-        if !drop {
-            out.extend_from_slice(&module[start..end]);
-        }
+        found.push(Section { id, whole: start..end, body: pos..end });
         pos = end;
     }
-    let mut body = Vec::with_capacity(payload.len() + name.len() + 5);
-    write_leb(&mut body, name.len() as u32);
-    body.extend_from_slice(name.as_bytes());
-    body.extend_from_slice(payload);
-    out.push(0);
-    write_leb(&mut out, body.len() as u32);
-    out.extend_from_slice(&body);
-    Ok(out)
+    Ok(found)
+}
+
+fn push_section(out: &mut Vec<u8>, id: u8, body: &[u8]) {
+    out.push(id);
+    write_leb(out, body.len() as u32);
+    out.extend_from_slice(body);
 }
 
 fn read_leb(bytes: &[u8]) -> Option<(u32, usize)> {
@@ -211,5 +298,48 @@ mod tests {
         assert_eq!(twice.len(), once.len());
         assert!(twice.ends_with(b"tailor.rulestwo"));
         assert!(with_custom_section(b"nope", "x", b"").is_err());
+    }
+
+    /// A module of an export section with `names` (functions 0, 1, ...)
+    /// and a custom section after it.
+    fn module_exporting(names: &[&str]) -> Vec<u8> {
+        let mut body = Vec::new();
+        write_leb(&mut body, names.len() as u32);
+        for (index, name) in names.iter().enumerate() {
+            write_leb(&mut body, name.len() as u32);
+            body.extend_from_slice(name.as_bytes());
+            body.push(0);
+            write_leb(&mut body, index as u32);
+        }
+        let mut module = b"\0asm\x01\0\0\0".to_vec();
+        push_section(&mut module, 7, &body);
+        with_custom_section(&module, "tailor.rules", b"rules").unwrap()
+    }
+
+    #[test]
+    fn removes_only_the_exports_named() {
+        let module = module_exporting(&["evaluate", "decide", "campaigns_json", "load"]);
+        let stripped = without_exports(&module, &EVALUATE_EXPORTS).unwrap();
+        let mut expected = module_exporting(&["decide", "load"]);
+        // The kept exports keep their function indices (1 and 3).
+        let at = expected.windows(6).position(|w| w == b"decide").unwrap();
+        expected[at + 7] = 1;
+        let at = expected.windows(4).position(|w| w == b"load").unwrap();
+        expected[at + 5] = 3;
+        assert_eq!(stripped, expected);
+        assert_eq!(without_exports(&stripped, &EVALUATE_EXPORTS).unwrap(), stripped, "nothing left to remove");
+    }
+
+    #[test]
+    fn refuses_a_damaged_export_section() {
+        let module = module_exporting(&["evaluate", "decide"]);
+        let count = 8 + 2;
+        let mut more = module.clone();
+        more[count] = 3;
+        assert!(without_exports(&more, &EVALUATE_EXPORTS).is_err(), "more exports than the section holds");
+        let mut fewer = module.clone();
+        fewer[count] = 1;
+        assert!(without_exports(&fewer, &EVALUATE_EXPORTS).is_err(), "bytes left after the last export");
+        assert!(without_exports(b"nope", &EVALUATE_EXPORTS).is_err());
     }
 }

@@ -23,7 +23,8 @@ tailor: personalization rules for the edge and the browser
 
 usage:
   tailor check RULES [--format text|json]
-  tailor build RULES --out DIR [--engine DIR]
+  tailor build RULES --out DIR [--engine DIR] [--evaluate]
+      (--evaluate: the browser engine with window.tailor.evaluate, 1.5 KB gzip more)
   tailor explain RULES --url URL [CONTEXT] [--format text|json]
   tailor rewrite RULES --page FILE.html [--url URL] [CONTEXT]
   tailor preview-link RULES --url URL [--force CAMPAIGN:VARIANT]... [--ctx ATTR:VALUE,...] [--debug] [--ttl 24h]
@@ -145,7 +146,7 @@ fn check(raw: &[String], out: &mut dyn Write) -> Result<i32, String> {
 }
 
 fn build(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, String> {
-    let args = Args::parse(raw, &["out", "engine"], &[]).map_err(usage)?;
+    let args = Args::parse(raw, &["out", "engine"], &["evaluate"]).map_err(usage)?;
     let path = rules_path(&args)?;
     let out_dir = args.get("out").ok_or_else(|| usage(ArgError::Missing("--out DIR")))?;
     let engine = args
@@ -170,10 +171,12 @@ fn build(raw: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i32
         }
         _ => None,
     };
-    let report = artifact::write_artifacts(&rules, std::path::Path::new(&engine), std::path::Path::new(out_dir), public_key)?;
+    let options = artifact::BrowserOptions { preview_public_key: public_key, evaluate: args.has("evaluate") };
+    let report = artifact::write_artifacts(&rules, std::path::Path::new(&engine), std::path::Path::new(out_dir), &options)?;
     let browser = report.browser.map_or(String::new(), |b| {
         let build = if b.all_operators { "with every condition operator" } else { "common operators" };
-        format!(", {out_dir}/browser/tailor.wasm ({} B, {build})", b.wasm_bytes)
+        let evaluate = if b.evaluate { ", with evaluate" } else { "" };
+        format!(", {out_dir}/browser/tailor.wasm ({} B, {build}{evaluate})", b.wasm_bytes)
     });
     let _ = writeln!(
         out,

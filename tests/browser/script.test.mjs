@@ -17,7 +17,7 @@ const MORNING = "2026-11-23T09:00:00+01:00";
 const OLD_PRICE = "€19/month";
 const GOLD_PRICE = "€15/month (gold member price)";
 
-let browser, server, apiServer, apiDir;
+let browser, server, apiServer, apiDir, evaluateServer, evaluateDir;
 const contexts = [];
 
 before(async () => {
@@ -27,12 +27,18 @@ before(async () => {
   apiDir = mkdtempSync(path.join(tmpdir(), "tailor-api-"));
   execFileSync(path.join(root, "target/debug/tailor"), ["build", "tests/browser/api-rules.toml", "--out", apiDir], { cwd: root, stdio: "pipe" });
   apiServer = await startServer({ browserDir: path.join(apiDir, "browser"), pages: { "/go": "<!DOCTYPE html><html><head><title>go</title></head><body><h1>Going</h1></body></html>" } });
+  // The demo rules built with `--evaluate`, for window.tailor.evaluate.
+  evaluateDir = mkdtempSync(path.join(tmpdir(), "tailor-evaluate-"));
+  execFileSync(path.join(root, "target/debug/tailor"), ["build", "www/tailor.toml", "--out", evaluateDir, "--evaluate"], { cwd: root, stdio: "pipe" });
+  evaluateServer = await startServer({ browserDir: path.join(evaluateDir, "browser") });
 }, { timeout: 60_000 });
 after(async () => {
   await browser?.close();
   await server?.close();
   await apiServer?.close();
+  await evaluateServer?.close();
   if (apiDir) rmSync(apiDir, { recursive: true, force: true });
+  if (evaluateDir) rmSync(evaluateDir, { recursive: true, force: true });
 }, { timeout: 30_000 });
 afterEach(async () => {
   while (contexts.length) await contexts.pop().close().catch(() => {});
@@ -370,7 +376,7 @@ test("window.tailor: decisions(), refresh() and setAttributes()", async () => {
 });
 
 test("window.tailor.evaluate(attributes): variants for given attributes, nothing applied", async () => {
-  const { page } = await open("/pricing/");
+  const { page } = await open("/pricing/", { srv: evaluateServer });
   await ready(page);
   const before = await page.content();
   const ids = Array.from({ length: 40 }, (_, i) => `visitor${i}`);
@@ -391,6 +397,18 @@ test("window.tailor.evaluate(attributes): variants for given attributes, nothing
   assert.equal(got[2]["old-sale-page"], "moved");
   assert.equal(got[2]["pro-trial"], null, "no id, no A/B test; not its page");
   assert.equal(await page.content(), before, "evaluate applies nothing");
+});
+
+test("without --evaluate, window.tailor.evaluate says how to get it, with a preview too; the rest works", async () => {
+  for (const url of ["/pricing/", "/pricing/?tailor=pro-trial:trial"]) {
+    const { page, errors } = await open(url, { cookies: { tier: "gold" } });
+    await ready(page);
+    assert.equal(await page.evaluate(() => { try { window.tailor.evaluate({ id: "v1" }); return "no error"; } catch (e) { return e.message; } }),
+      "tailor.evaluate needs `tailor build --evaluate`", url);
+    assert.ok((await page.evaluate(() => window.tailor.decisions())).some((d) => d.campaign === "vip-pricing"), url);
+    assert.equal(await text(page, "#pricing .pro .price"), GOLD_PRICE, url);
+    assert.deepEqual(errors, [], url);
+  }
 });
 
 test("the ES module: start() resolves to the API", async () => {

@@ -1,9 +1,11 @@
-// The two builds of the lean browser engine (Makefile, `engine`): the
-// common one, without the condition operators few rule files use, and the
-// one with every operator (`all-operators` in Cargo.toml). `tailor build`
-// gives a site the common one when its rules fit it; the common one must
-// refuse, never misjudge, rules that do not fit (and the loader then
-// leaves the page as it is, see tests/browser/script.test.mjs).
+// The builds of the lean browser engine (Makefile, `engine`): the common
+// one, without the condition operators few rule files use, and the one with
+// every operator (`all-operators` in Cargo.toml), each with `evaluate` or
+// without. `tailor build` gives a site the common one when its rules fit
+// it; the common one must refuse, never misjudge, rules that do not fit
+// (and the loader then leaves the page as it is, see
+// tests/browser/script.test.mjs). `evaluate` only when the build asks
+// (`--evaluate`), in the lean engine and the QA engine alike.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -12,12 +14,21 @@ import { fileURLToPath } from "node:url";
 import { engineCalls } from "../../pkg-template/src/evaluate.js";
 import { instantiate as instantiateEngine } from "../../pkg-template/src/engine.js";
 import { withBuiltSite } from "../../benches/support/site.mjs";
+import { EXPERIMENTS, facts, toml, visitors } from "./growthbook-fixtures.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const engines = path.join(root, "build/engine/browser");
 
-/** `tailor build` of `rules` (TOML): what it said, and the site's tailor.wasm. */
-const build = (rules) => withBuiltSite(rules, (site, said) => ({ said, wasm: readFileSync(path.join(site, "browser/tailor.wasm")) }));
+/** `tailor build` of `rules` (TOML) with `flags`: what it said, and the site's tailor.wasm and tailor-qa.wasm. */
+const build = (rules, flags = []) =>
+  withBuiltSite(rules, (site, said) => ({
+    said,
+    wasm: readFileSync(path.join(site, "browser/tailor.wasm")),
+    qa: readFileSync(path.join(site, "browser/tailor-qa.wasm")),
+  }), flags);
+
+/** The names a wasm module exports. */
+const exportsOf = (wasm) => WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name).sort();
 
 /** An instance of the engine `file` (in build/engine/browser), as the loader runs it. */
 function instantiate(file) {
@@ -47,18 +58,57 @@ test("the demo rules get the common engine, unchanged but for the rules section"
 
 test("rules with a rare operator get the engine with every operator, which decides them", () => {
   const { said, wasm } = build(campaign(`{ tags = { "$elemMatch" = { "$eq" = "ski" } } }`));
-  assert.match(said, /with every condition operator/);
+  assert.match(said, /with every condition operator\)/);
   const all = readFileSync(path.join(engines, "engine-all-operators.wasm"));
   assert.ok(wasm.subarray(0, all.length).equals(all), "tailor.wasm is the engine with every operator plus its rules");
   const engine = instantiate("engine-all-operators.wasm");
   assert.equal(engine.load(rulesOf(wasm)), undefined);
-  const variant = (tags) => {
-    const out = [-2];
-    assert.ok(engine.evaluate({ id: "visitor-1", tags }, 0, out));
-    return out[0];
-  };
-  assert.equal(variant(["hike", "ski"]), 0);
-  assert.equal(variant(["hike"]), -1);
+  const variants = (tags) => JSON.parse(engine.decide({ url: "https://shop.example/", now: 0, custom: { tags } })).decisions.map((d) => d.variant);
+  assert.deepEqual(variants(["hike", "ski"]), ["v"]);
+  assert.deepEqual(variants(["hike"]), []);
+});
+
+test("evaluate only with --evaluate: in tailor.wasm and tailor-qa.wasm alike", () => {
+  const evaluateExports = ["campaigns_json", "evaluate"];
+  const has = (wasm) => evaluateExports.filter((name) => exportsOf(wasm).includes(name));
+  for (const [when, engine] of [[`{ tags = { "$in" = ["ski"] } }`, "common"], [`{ tags = { "$size" = 2 } }`, "all-operators"]]) {
+    const plain = build(campaign(when));
+    assert.deepEqual(has(plain.wasm), [], `${engine}: the lean engine has no evaluate`);
+    assert.deepEqual(has(plain.qa), [], `${engine}: nor the QA engine, so a preview offers the same API`);
+    assert.ok(exportsOf(plain.qa).includes("decide"), "the QA engine keeps its other exports");
+    const withEvaluate = build(campaign(when), ["--evaluate"]);
+    assert.match(withEvaluate.said, /, with evaluate\)/);
+    const built = readFileSync(path.join(engines, `engine-${engine}-evaluate.wasm`));
+    assert.ok(withEvaluate.wasm.subarray(0, built.length).equals(built), `tailor.wasm is engine-${engine}-evaluate plus its rules`);
+    assert.deepEqual(has(withEvaluate.wasm), evaluateExports);
+    assert.deepEqual(has(withEvaluate.qa), evaluateExports);
+  }
+  // The lean engine without evaluate is the smaller one every visitor downloads.
+  const size = (file) => readFileSync(path.join(engines, file)).length;
+  assert.ok(size("engine-common.wasm") < size("engine-common-evaluate.wasm"));
+  assert.ok(size("engine-all-operators.wasm") < size("engine-all-operators-evaluate.wasm"));
+});
+
+test("the engines with and without evaluate decide alike", () => {
+  // The GrowthBook experiments (conditions, weights, coverage, seeds) for
+  // 2,000 visitors: the ones that fit the common engine on both common
+  // builds, all of them on both builds with every operator.
+  const fitsCommon = EXPERIMENTS.filter((e) => !/\$(elemMatch|vgte)/.test(JSON.stringify(e.condition)));
+  assert.ok(fitsCommon.length >= 3 && fitsCommon.length < EXPERIMENTS.length);
+  for (const [experiments, engine] of [[fitsCommon, "common"], [EXPERIMENTS, "all-operators"]]) {
+    const rules = rulesOf(build(toml(experiments)).wasm);
+    const lean = instantiate(`engine-${engine}.wasm`);
+    const fast = instantiate(`engine-${engine}-evaluate.wasm`);
+    assert.equal(lean.load(rules), undefined);
+    assert.equal(fast.load(rules), undefined);
+    let assigned = 0;
+    for (const a of visitors(2000)) {
+      const r = lean.decide(facts(a));
+      assert.equal(fast.decide(facts(a)), r, `${engine}: ${JSON.stringify(a)}`);
+      assigned += JSON.parse(r).decisions.length;
+    }
+    assert.ok(assigned > 2000, `${engine}: the experiments are exercised (${assigned} decisions)`);
+  }
 });
 
 test("the common engine refuses rules with a rare operator instead of misjudging them", () => {
@@ -106,7 +156,7 @@ id = "c"
 });
 
 test("loading another ruleset does not disturb the attribute writer of the same instance", () => {
-  const engine = instantiate("engine-all-operators.wasm");
+  const engine = instantiate("engine-all-operators-evaluate.wasm");
   const small = rulesOf(build(campaign(`{ tags = { "$in" = ["ski"] } }`)).wasm);
   // Larger than the 1 KB the writer first reserves: a load through the
   // attributes buffer would have moved it under the writer.

@@ -56,9 +56,12 @@ export function visitors(n) {
   });
 }
 
-/** Loads the browser engine with the experiments' ruleset inside. */
-export async function tailorEngine(experiments) {
-  const module = withBuiltSite(toml(experiments), (site) => new WebAssembly.Module(readFileSync(path.join(site, "browser/tailor.wasm"))));
+/** Loads the browser engine with the experiments' ruleset inside, as
+ * `tailor build --evaluate` builds it (the engine with `evaluate`), or
+ * with `{ evaluate: false }` as `tailor build` does (`decide` only). */
+export async function tailorEngine(experiments, { evaluate = true } = {}) {
+  const flags = evaluate ? ["--evaluate"] : [];
+  const module = withBuiltSite(toml(experiments), (site) => new WebAssembly.Module(readFileSync(path.join(site, "browser/tailor.wasm"))), flags);
   const engine = instantiate(module);
   const error = engine.load(new Uint8Array(WebAssembly.Module.customSections(module, "tailor.rules")[0]));
   assert.equal(error, undefined, error);
