@@ -358,23 +358,25 @@ function sectionSizes(out, s, step) {
     out.push(`No results (build/bench/sizes.json missing; step: ${step ? step.status : "not run"}).`, "");
     return null;
   }
-  out.push(`From ${s.site} (\`make site\`, demo rules). Each file compressed on its own, as it is served: gzip with zlib level 9, brotli at quality 11 (the maximum) with a 16 MiB window. GrowthBook's script-tag bundle measured the same way. The demo rules get the common browser engine, without the condition operators few rule files use (versions, saved groups, \`$size\`, \`$elemMatch\`, \`$all\`, \`$type\`, equality with an array or object): \`tailor build\` gives rules that use one of them the engine with every operator instead, measured here with the demo rules plus one \`$type\` condition.`, "");
+  out.push(`From ${s.site} (\`make site\`, demo rules). Each file compressed on its own, as it is served: gzip with zlib level 9, brotli at quality 11 (the maximum) with a 16 MiB window. GrowthBook's script-tag bundle measured the same way. The demo rules get the common browser engine, without the condition operators few rule files use (versions, saved groups, \`$size\`, \`$elemMatch\`, \`$all\`, \`$type\`, equality with an array or object): \`tailor build\` gives rules that use one of them the engine with every operator instead, measured here with the demo rules plus one \`$type\` condition. A site whose pages call \`window.tailor.evaluate\` is built with \`tailor build --evaluate\` and gets the engine with it, measured here with the demo rules.`, "");
   const rows = [];
-  for (const b of [s.browser, s.browserAllOperators, s.worker, s.growthbook].filter(Boolean)) {
+  for (const b of [s.browser, s.browserAllOperators, s.browserEvaluate, s.worker, s.growthbook].filter(Boolean)) {
     for (const f of b.files) rows.push([`\`${f.file}\``, bytes(f.raw), bytes(f.gzip), bytes(f.brotli)]);
     if (b.files.length > 1) rows.push([`**${b.name}**`, `**${bytes(b.total.raw)}**`, `**${bytes(b.total.gzip)}**`, `**${bytes(b.total.brotli)}**`]);
   }
   out.push(table(["file", "raw", "gzip -9", "brotli 11"], rows), "");
-  const budgetB = 30 * 1024, budgetW = 1024 * 1024;
+  const budgetB = 30 * 1024, budgetW = 1024 * 1024, largerCeiling = 33 * 1024;
   const g = s.growthbook?.total;
   if (s.browserOther) out.push(`Not counted in the browser bundle, as the script tag does not load them on every page: ${s.browserOther.files.map((f) => `\`${f.file.split("/").pop()}\` ${bytes(f.raw)} raw, ${bytes(f.gzip)} gzip`).join("; ")}.`, "");
   out.push(table(["budget (tests/node/sizes.test.mjs)", "measured, gzip", "budget", "status"], [
     ["browser bundle (tailor.js + tailor.wasm)", bytes(s.browser.total.gzip), bytes(budgetB), met(s.browser.total.gzip <= budgetB)],
-    ...(s.browserAllOperators ? [["browser bundle, rules that need every operator", bytes(s.browserAllOperators.total.gzip), bytes(budgetB), met(s.browserAllOperators.total.gzip <= budgetB)]] : []),
+    // The larger builds are held to a ceiling by the test (no growth), and measured against the budget here.
+    ...[[s.browserAllOperators, "browser bundle, rules that need every operator"], [s.browserEvaluate, "browser bundle, built with --evaluate"]]
+      .filter(([b]) => b).map(([b, name]) => [name, bytes(b.total.gzip), `${bytes(budgetB)} (the test's ceiling: ${bytes(largerCeiling)})`, met(b.total.gzip <= budgetB)]),
     ["worker bundle (build/site/worker/*)", bytes(s.worker.total.gzip), bytes(budgetW), met(s.worker.total.gzip <= budgetW)],
   ]), "");
   if (g) out.push(`tailor's browser bundle is ${ratio(s.browser.total.raw / g.raw)}× GrowthBook's raw, ${ratio(s.browser.total.gzip / g.gzip)}× gzipped, ${ratio(s.browser.total.brotli / g.brotli)}× with brotli.`, "");
-  return { allOperatorsGzip: s.browserAllOperators?.total.gzip, browserOk: s.browser.total.gzip <= budgetB, workerOk: s.worker.total.gzip <= budgetW, browserGzip: s.browser.total.gzip, workerGzip: s.worker.total.gzip, gb: g?.gzip };
+  return { allOperatorsGzip: s.browserAllOperators?.total.gzip, evaluateGzip: s.browserEvaluate?.total.gzip, browserOk: s.browser.total.gzip <= budgetB, workerOk: s.worker.total.gzip <= budgetW, browserGzip: s.browser.total.gzip, workerGzip: s.worker.total.gzip, gb: g?.gzip };
 }
 
 function sectionBreakdown(out, wb, step) {
@@ -439,7 +441,7 @@ function main() {
   if (loadSummary) sumRows.push(["worker under load (local workerd)", "≥ 0.8 × passthrough worker req/s", `${ratio(loadSummary.worst)} × (lowest page)`, met(loadSummary.worst >= 0.8)]);
   if (browser) sumRows.push(["script tag: tag → all changes applied", "(measured)", `${ms(browser.applied.median)} median of ${browser.loads}`, "–"]);
   if (browser) sumRows.push(["script tag: elements hidden", "(measured; capped at 800 ms)", `${ms(browser.hidden.median)} median of ${browser.loads}`, "–"]);
-  if (sizeSummary) sumRows.push(["browser bundle, gzip", "≤ 30,720 B", `${bytes(sizeSummary.browserGzip)}${sizeSummary.allOperatorsGzip ? ` (rules that need every operator: ${bytes(sizeSummary.allOperatorsGzip)})` : ""}${sizeSummary.gb ? ` (GrowthBook: ${bytes(sizeSummary.gb)})` : ""}`, met(sizeSummary.browserOk)]);
+  if (sizeSummary) sumRows.push(["browser bundle, gzip", "≤ 30,720 B", `${bytes(sizeSummary.browserGzip)}${sizeSummary.allOperatorsGzip ? ` (rules that need every operator: ${bytes(sizeSummary.allOperatorsGzip)})` : ""}${sizeSummary.evaluateGzip ? ` (built with --evaluate: ${bytes(sizeSummary.evaluateGzip)})` : ""}${sizeSummary.gb ? ` (GrowthBook: ${bytes(sizeSummary.gb)})` : ""}`, met(sizeSummary.browserOk)]);
   if (sizeSummary) sumRows.push(["worker bundle, gzip", "≤ 1,048,576 B", bytes(sizeSummary.workerGzip), met(sizeSummary.workerOk)]);
   out.push(table(["what", "target", "measured", "status"], sumRows, ["l", "l", "l", "l"]), "");
 
