@@ -216,7 +216,7 @@ fn decide_for(rules: &Ruleset, ctx: &Context, preview: &preview::Preview) -> cra
 thread_local! {
     /// The bytes the loader writes for [`decide`] (and `evaluate`): see
     /// [`attributes_buffer`].
-    pub(crate) static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Room for `capacity` bytes of attributes in the engine's memory: the
