@@ -11,7 +11,10 @@
 //   call, the variant indices read out), what `window.tailor.evaluate` runs;
 // - tailor decide: what the script tag calls per page view: context from raw
 //   facts (URL, cookies, UA), decision, plan and state; the facts go in in
-//   attributes.js's binary form, the answer comes out as JSON text.
+//   attributes.js's binary form, the answer comes out as JSON text. On the
+//   engine `tailor build --evaluate` gives (which the two above share), and
+//   on the one `tailor build` gives, without `evaluate`, whose decision
+//   path is built for size (`decide lean`).
 // Reported per decision (one visitor x one experiment) and per visitor.
 import { GrowthBook } from "@growthbook/growthbook";
 import { EXPERIMENTS, visitors, tailorEngine, facts, NOW, growthbookExperiment } from "../../tests/node/growthbook-fixtures.mjs";
@@ -24,6 +27,7 @@ const ROUNDS = arg("--rounds", 7);
 const N = 10_000;
 const people = visitors(N);
 const engine = await tailorEngine(EXPERIMENTS);
+const leanEngine = await tailorEngine(EXPERIMENTS, { evaluate: false });
 const inputs = people.map(facts);
 const gb = new GrowthBook({ attributes: {} });
 const runs = EXPERIMENTS.map(growthbookExperiment);
@@ -53,7 +57,13 @@ function decide() {
   return n;
 }
 
-const contenders = { growthbook, evaluate, decide };
+function decideLean() {
+  let n = 0;
+  for (const f of inputs) n += leanEngine.decide(f).length;
+  return n;
+}
+
+const contenders = { growthbook, evaluate, decide, decideLean };
 const time = (fn) => {
   const t0 = process.hrtime.bigint();
   fn();
@@ -80,13 +90,14 @@ const result = {
   ns_per_decision: Object.fromEntries(Object.entries(perVisitor).map(([k, v]) => [k, v / E])),
   speedup_evaluate: perVisitor.growthbook / perVisitor.evaluate,
   speedup_decide: perVisitor.growthbook / perVisitor.decide,
+  speedup_decide_lean: perVisitor.growthbook / perVisitor.decideLean,
 };
 if (process.argv.includes("--json")) {
   console.log(JSON.stringify(result));
 } else {
   console.log(`GrowthBook vs tailor, ${N} visitors x ${E} experiments, median of ${ROUNDS} interleaved rounds (node ${process.version})`);
   console.log("contender                          ns/decision   ns/visitor   GrowthBook/this");
-  const label = { growthbook: "GrowthBook setAttributes+run", evaluate: "tailor evaluate(attributes)", decide: "tailor decide (page view)" };
+  const label = { growthbook: "GrowthBook setAttributes+run", evaluate: "tailor evaluate(attributes)", decide: "tailor decide (page view)", decideLean: "tailor decide lean (page view)" };
   for (const [k, v] of Object.entries(perVisitor)) {
     console.log(`${label[k].padEnd(34)} ${(v / E).toFixed(0).padStart(11)} ${v.toFixed(0).padStart(12)} ${(perVisitor.growthbook / v).toFixed(2).padStart(17)}`);
   }
