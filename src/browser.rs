@@ -83,11 +83,19 @@ thread_local! {
 /// while the engine is busy.
 #[no_mangle]
 pub extern "C" fn rules_buffer(length: usize) -> *mut u8 {
-    LOADING.with(|loading| {
-        let Ok(mut loading) = loading.try_borrow_mut() else { return std::ptr::null_mut() };
-        loading.clear();
-        loading.resize(length, 0);
-        loading.as_mut_ptr()
+    room_in(&LOADING, length)
+}
+
+/// Room for at least `length` bytes in `buffer`, which the loader writes
+/// into: where they start, or null while the engine is busy. The buffer
+/// only grows.
+fn room_in(buffer: &'static std::thread::LocalKey<RefCell<Vec<u8>>>, length: usize) -> *mut u8 {
+    buffer.with(|buffer| {
+        let Ok(mut buffer) = buffer.try_borrow_mut() else { return std::ptr::null_mut() };
+        if buffer.len() < length {
+            buffer.resize(length, 0);
+        }
+        buffer.as_mut_ptr()
     })
 }
 
@@ -228,13 +236,7 @@ thread_local! {
 /// while the engine is busy.
 #[no_mangle]
 pub extern "C" fn attributes_buffer(capacity: usize) -> *mut u8 {
-    INPUT.with(|input| {
-        let Ok(mut input) = input.try_borrow_mut() else { return std::ptr::null_mut() };
-        if input.len() < capacity {
-            input.resize(capacity, 0);
-        }
-        input.as_mut_ptr()
-    })
+    room_in(&INPUT, capacity)
 }
 
 fn error(message: &str) -> String {

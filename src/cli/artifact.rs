@@ -32,7 +32,6 @@ pub struct BrowserEngine {
 }
 
 /// What the browser part of a build has besides the rules.
-#[derive(Default)]
 pub struct BrowserOptions {
     /// The Ed25519 public key for signed previews in the browser (see
     /// `tailor::preview::public_key`), stored in the QA wasm.

@@ -24,7 +24,7 @@ tailor: personalization rules for the edge and the browser
 usage:
   tailor check RULES [--format text|json]
   tailor build RULES --out DIR [--engine DIR] [--evaluate]
-      (--evaluate: the browser engine with window.tailor.evaluate, 1.5 KB gzip more)
+      (--evaluate: the browser engine with window.tailor.evaluate, 1.7 KB gzip more)
   tailor explain RULES --url URL [CONTEXT] [--format text|json]
   tailor rewrite RULES --page FILE.html [--url URL] [CONTEXT]
   tailor preview-link RULES --url URL [--force CAMPAIGN:VARIANT]... [--ctx ATTR:VALUE,...] [--debug] [--ttl 24h]
